@@ -1,0 +1,61 @@
+# Top-level Makefile: builds, tests, runs and documents every stage present.
+# Each stage directory also builds alone: `make -C stage1_signal_pipe`.
+
+STAGES := $(sort $(wildcard stage[0-9]_*))
+STAGE_NUMBERS := $(patsubst stage%,%,$(foreach s,$(STAGES),$(firstword $(subst _, ,$(s)))))
+NEWEST := $(lastword $(STAGE_NUMBERS))
+stage_dir = $(firstword $(wildcard stage$(1)_*))
+
+# `make test STAGE=3` runs one suite; `SERVER=/path` tests a server of your own.
+STAGE ?=
+SERVER ?=
+SANITIZE ?=
+export SANITIZE
+
+TEST_STAGES := $(if $(STAGE),$(STAGE),$(STAGE_NUMBERS))
+RUN_STAGE := $(if $(STAGE),$(STAGE),$(NEWEST))
+
+.PHONY: all test run docs clean diff check-stages bench fuzz prereqs
+
+all: prereqs
+	@for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s || exit 1; done
+
+prereqs:
+	@tools/prereqs.sh build
+
+test: all
+	@tools/prereqs.sh test
+	@$(MAKE) --no-print-directory -C tests build STAGES="$(TEST_STAGES)"
+	@tools/run_tests.sh "$(TEST_STAGES)" "$(SERVER)"
+
+run: prereqs
+	@$(MAKE) --no-print-directory -C $(call stage_dir,$(RUN_STAGE))
+	@echo "make run: starting $(call stage_dir,$(RUN_STAGE))/server on 127.0.0.1:8080 (Ctrl-C stops it)"
+	@cd $(call stage_dir,$(RUN_STAGE)) && exec ./server --host 127.0.0.1 --port 8080
+
+FROM ?=
+TO ?=
+diff:
+	@tools/stage_diff.sh "$(FROM)" "$(TO)"
+
+check-stages:
+	@tools/prereqs.sh check
+	@python3 tools/check_stages.py --self-test
+	@python3 tools/check_stages.py
+
+docs:
+	@tools/prereqs.sh docs
+	@tools/build_docs.sh
+
+bench: all
+	@tools/prereqs.sh bench
+	@tests/bench/run_bench.sh
+
+fuzz:
+	@tools/prereqs.sh fuzz
+	@$(MAKE) --no-print-directory -C tests fuzz
+
+clean:
+	@for s in $(STAGES); do $(MAKE) --no-print-directory -C $$s clean; done
+	@$(MAKE) --no-print-directory -C tests clean
+	@rm -rf build

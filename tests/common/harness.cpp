@@ -1,0 +1,396 @@
+/**
+ * @file harness.cpp
+ * Implementation of the test harness: processes, sockets and /proc, all with deadlines.
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+namespace harness {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int remaining_ms(Clock::time_point until) {
+  const auto left = std::chrono::duration_cast<Millis>(until - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int count_occurrences(const std::string& text, std::string_view needle) {
+  int count = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + needle.size()))
+    ++count;
+  return count;
+}
+
+/** Forks and execs the server with its own process group; stdout to @p out_fd, stderr to @p err_fd. */
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, long max_open_files) {
+  std::vector<std::string> argv_storage;
+  argv_storage.push_back(server_path());
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == -1) return -1;
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the runner died before prctl
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    if (max_open_files > 0) {
+      rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    // Test runner signal dispositions must not leak into the server.
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[0], argv.data());
+    dprintf(err_fd, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also here, so the group exists before we might signal it
+  return pid;
+}
+
+}  // namespace
+
+bool wait_until(const std::function<bool()>& condition, Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  while (true) {
+    if (condition()) return true;
+    if (Clock::now() >= until) return false;
+    std::this_thread::sleep_for(Millis(5));
+  }
+}
+
+std::string server_path() {
+  const char* from_env = getenv("SERVER");
+  return from_env != nullptr && *from_env != '\0' ? from_env : DEFAULT_SERVER;
+}
+
+ServerProcess::ServerProcess(ServerConfig config) {
+  char path[] = "/tmp/server-stderr-XXXXXX";
+  const int err_fd = mkstemp(path);
+  stderr_path_ = path;
+  int out[2];
+  if (err_fd == -1 || pipe2(out, O_CLOEXEC) == -1) return;
+  std::vector<std::string> args = {"--port", "0"};
+  args.insert(args.end(), config.args.begin(), config.args.end());
+  pid_ = spawn(args, out[1], err_fd, config.max_open_files);
+  close(out[1]);
+  close(err_fd);
+
+  // Read the ready line: "listening on HOST:PORT".
+  const auto until = Clock::now() + kDeadline;
+  std::string line;
+  char c;
+  while (pid_ > 0 && line.find('\n') == std::string::npos) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, remaining_ms(until)) <= 0) break;
+    if (read(out[0], &c, 1) != 1) break;
+    line.push_back(c);
+  }
+  close(out[0]);  // later stdout writes would get EPIPE; the server prints nothing else there
+  ready_line_ = line;
+  const std::size_t colon = line.rfind(':');
+  if (line.rfind("listening on ", 0) == 0 && colon != std::string::npos)
+    port_ = static_cast<std::uint16_t>(atoi(line.c_str() + colon + 1));
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);  // the whole group: parent and workers
+    if (!exited_) waitpid(pid_, &raw_status_, 0);
+    // Workers orphaned earlier were adopted by us (subreaper, see main.cpp): reap them too, but
+    // only members of this server's group, never another test's processes.
+    wait_until([&] {
+      while (waitpid(-pid_, nullptr, WNOHANG) > 0) {
+      }
+      return kill(-pid_, 0) == -1;
+    });
+  }
+  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+}
+
+std::string ServerProcess::stderr_text() const { return read_file(stderr_path_); }
+
+bool ServerProcess::wait_for_stderr(std::string_view needle, int count, Millis deadline) const {
+  return wait_until([&] { return count_occurrences(stderr_text(), needle) >= count; }, deadline);
+}
+
+void ServerProcess::signal(int sig) const {
+  if (pid_ > 0 && !exited_) kill(pid_, sig);
+}
+
+std::optional<int> ServerProcess::wait_exit(Millis deadline) {
+  if (pid_ <= 0) return std::nullopt;
+  if (!exited_) {
+    wait_until(
+        [&] {
+          const pid_t r = waitpid(pid_, &raw_status_, WNOHANG);
+          if (r == pid_) exited_ = true;
+          return exited_;
+        },
+        deadline);
+  }
+  if (!exited_ || !WIFEXITED(raw_status_)) return std::nullopt;
+  return WEXITSTATUS(raw_status_);
+}
+
+RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline) {
+  RunResult result;
+  char out_path[] = "/tmp/server-out-XXXXXX";
+  char err_path[] = "/tmp/server-err-XXXXXX";
+  const int out_fd = mkstemp(out_path);
+  const int err_fd = mkstemp(err_path);
+  const pid_t pid = spawn(args, out_fd, err_fd, 0);
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  const bool done = pid > 0 && wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; },
+                                          deadline);
+  if (pid > 0 && !done) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  if (done && WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
+  result.out = read_file(out_path);
+  result.err = read_file(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return result;
+}
+
+Client::Client(std::uint16_t port, Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  while (fd_ < 0 && Clock::now() < until) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+      fd_ = fd;
+      break;
+    }
+    if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int error = 0;
+      socklen_t length = sizeof error;
+      if (poll(&p, 1, remaining_ms(until)) == 1 &&
+          getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) {
+        fd_ = fd;
+        break;
+      }
+    }
+    close(fd);
+    if (errno == EADDRNOTAVAIL || errno == ETIMEDOUT) break;  // hopeless; do not spin
+    std::this_thread::sleep_for(Millis(10));                  // e.g. ECONNREFUSED: retry
+  }
+}
+
+Client::~Client() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Client::Client(Client&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), eof_(other.eof_), buffer_(std::move(other.buffer_)) {}
+
+bool Client::send_all(std::string_view data, Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  while (!data.empty()) {
+    const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == -1 && errno != EAGAIN && errno != EINTR) return false;
+    pollfd p{fd_, POLLOUT, 0};
+    if (poll(&p, 1, remaining_ms(until)) <= 0) return false;
+  }
+  return true;
+}
+
+bool Client::fill(Clock::time_point until) {
+  if (fd_ < 0 || eof_) return false;
+  char chunk[65536];
+  while (true) {
+    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+      return true;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      eof_ = true;
+      return false;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, remaining_ms(until)) <= 0) return false;
+  }
+}
+
+std::string Client::read_until(std::string_view needle, Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  while (true) {
+    const std::size_t at = buffer_.find(needle);
+    if (at != std::string::npos) {
+      std::string result = buffer_.substr(0, at + needle.size());
+      buffer_.erase(0, at + needle.size());
+      return result;
+    }
+    if (!fill(until)) return "";
+  }
+}
+
+std::optional<std::string> Client::read_line(Millis deadline) {
+  std::string line = read_until("\n", deadline);
+  if (line.empty()) return std::nullopt;
+  line.pop_back();
+  return line;
+}
+
+std::string Client::read_exact(std::size_t n, Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  while (buffer_.size() < n && fill(until)) {
+  }
+  std::string result = buffer_.substr(0, n);
+  buffer_.erase(0, result.size());
+  return result;
+}
+
+std::optional<std::string> Client::read_to_eof(Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  while (fill(until)) {
+  }
+  if (!eof_) return std::nullopt;
+  return std::exchange(buffer_, std::string());
+}
+
+bool Client::wait_closed(Millis deadline) {
+  const auto until = Clock::now() + deadline;
+  while (fill(until)) buffer_.clear();
+  return eof_;
+}
+
+void Client::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+void Client::reset() {
+  linger option{1, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+  close(fd_);
+  fd_ = -1;
+}
+
+bool pid_exists(pid_t pid) { return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0; }
+
+namespace {
+/** Fields of /proc/PID/stat after the command name; empty when the process is gone. */
+std::vector<std::string> stat_fields(pid_t pid) {
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t close_paren = text.rfind(')');
+  std::vector<std::string> fields;
+  if (close_paren == std::string::npos) return fields;
+  std::istringstream rest(text.substr(close_paren + 2));
+  for (std::string field; rest >> field;) fields.push_back(field);
+  return fields;  // fields[0] = state (field 3), fields[1] = ppid, fields[11] = utime, …
+}
+}  // namespace
+
+char process_state(pid_t pid) {
+  const auto fields = stat_fields(pid);
+  return fields.empty() ? 0 : fields[0][0];
+}
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> children;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return children;
+  while (dirent* entry = readdir(proc)) {
+    const pid_t pid = atoi(entry->d_name);
+    if (pid <= 0) continue;
+    const auto fields = stat_fields(pid);
+    if (fields.size() > 1 && atoi(fields[1].c_str()) == parent) children.push_back(pid);
+  }
+  closedir(proc);
+  return children;
+}
+
+long rss_kib(pid_t pid) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return atol(line.c_str() + 6);
+  return -1;
+}
+
+int open_fd_count(pid_t pid) {
+  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (dirent* entry = readdir(dir))
+    if (entry->d_name[0] != '.') ++count;
+  closedir(dir);
+  return count;
+}
+
+double cpu_seconds(pid_t pid) {
+  const auto fields = stat_fields(pid);
+  if (fields.size() < 13) return -1;
+  const double ticks = atof(fields[11].c_str()) + atof(fields[12].c_str());
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+void reap_adopted_children() {
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+bool echo_round_trip(Client& client, std::string_view payload) {
+  if (!client.send_all(payload)) return false;
+  return client.read_exact(payload.size()) == payload;
+}
+
+bool serves_a_new_client(std::uint16_t port) {
+  Client client(port);
+  if (!client.connected()) return false;
+#if STAGE < 4
+  const auto banner = client.read_line();
+  return banner && banner->rfind("hello from ", 0) == 0 && echo_round_trip(client, "ping\n");
+#else
+  if (!client.send_all("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")) return false;
+  const std::string head = client.read_until("\r\n\r\n");
+  return head.rfind("HTTP/1.1 200 ", 0) == 0;
+#endif
+}
+
+}  // namespace harness

@@ -1,0 +1,149 @@
+/**
+ * @file harness.h
+ * Test harness shared by every stage's suite: start the real server, talk to it over TCP,
+ * inspect its processes, and always clean up.
+ *
+ * The binary under test is $SERVER when set (so students can test their own server), otherwise
+ * the server of the stage this suite was built for (DEFAULT_SERVER, set by tests/Makefile).
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace harness {
+
+using Millis = std::chrono::milliseconds;
+
+/** Generous deadline for anything that should happen "at once" (sanitizer builds are slow). */
+constexpr Millis kDeadline{5000};
+
+/** Polls @p condition every few milliseconds until it is true or @p deadline passes. */
+bool wait_until(const std::function<bool()>& condition, Millis deadline = kDeadline);
+
+/** Path of the server binary under test. */
+std::string server_path();
+
+/** How to start a server: extra arguments and an optional fd limit (RLIMIT_NOFILE). */
+struct ServerConfig {
+  std::vector<std::string> args;  ///< appended after "--port 0"
+  long max_open_files = 0;        ///< 0 = inherit
+};
+
+/**
+ * A running server started with "--port 0" in its own process group. The constructor waits
+ * (with a deadline) for the ready line on stdout; stderr goes to a temporary file.
+ * The destructor SIGKILLs the whole group and reaps it, so no process outlives a test, even when
+ * an assertion fails. The server also gets PR_SET_PDEATHSIG, so it dies if the test runner dies.
+ */
+class ServerProcess {
+ public:
+  explicit ServerProcess(ServerConfig config = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  bool ready() const { return port_ != 0; }  ///< the ready line arrived and named a port
+  pid_t pid() const { return pid_; }
+  std::uint16_t port() const { return port_; }
+  const std::string& ready_line() const { return ready_line_; }
+
+  /** Everything written to stderr so far. */
+  std::string stderr_text() const;
+  /** Waits until stderr contains @p needle at least @p count times. */
+  bool wait_for_stderr(std::string_view needle, int count = 1, Millis deadline = kDeadline) const;
+  /** Sends @p sig to the server process (not the group). */
+  void signal(int sig) const;
+  /** Waits for the server to exit; returns its exit status, or nullopt on timeout or a signal death. */
+  std::optional<int> wait_exit(Millis deadline = kDeadline);
+  /** True once the server has been reaped. */
+  bool exited() const { return exited_; }
+  /** How the server ended (waitpid status), valid when exited(). */
+  int raw_status() const { return raw_status_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string ready_line_;
+  std::string stderr_path_;
+  bool exited_ = false;
+  int raw_status_ = 0;
+};
+
+/**
+ * Runs the server binary to completion with @p args (no --port added) and captures its output;
+ * for usage errors and start-up failures. Kills it after @p deadline.
+ */
+struct RunResult {
+  int exit_status = -1;  ///< -1 when it did not exit normally in time
+  std::string out;
+  std::string err;
+};
+RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline = kDeadline);
+
+/** A TCP client with deadlines on every operation; closes its socket when destroyed. */
+class Client {
+ public:
+  /** Connects to 127.0.0.1:@p port; check connected() afterwards. */
+  explicit Client(std::uint16_t port, Millis deadline = kDeadline);
+  ~Client();
+  Client(Client&& other) noexcept;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  /** Sends all of @p data, waiting for room as needed; false on error or timeout. */
+  bool send_all(std::string_view data, Millis deadline = kDeadline);
+  /** Reads until @p needle has arrived; returns everything up to and including it ("" on timeout/EOF). */
+  std::string read_until(std::string_view needle, Millis deadline = kDeadline);
+  /** One line without its '\n' (nullopt on timeout/EOF). */
+  std::optional<std::string> read_line(Millis deadline = kDeadline);
+  /** Exactly @p n bytes (fewer only on timeout/EOF). */
+  std::string read_exact(std::size_t n, Millis deadline = kDeadline);
+  /** Everything until the peer closes; nullopt on timeout. */
+  std::optional<std::string> read_to_eof(Millis deadline = kDeadline);
+  /** True when the peer closes (EOF or reset) within @p deadline; data that arrives is discarded. */
+  bool wait_closed(Millis deadline = kDeadline);
+  /** Bytes received but not yet returned by a read_* call. */
+  std::string& buffered() { return buffer_; }
+  /** Half-closes the sending direction (the server sees EOF). */
+  void shutdown_write();
+  /** Closes with an RST instead of a FIN (SO_LINGER 0). */
+  void reset();
+
+ private:
+  /** Reads what is available into buffer_, waiting at most until @p until; false on EOF/error/timeout. */
+  bool fill(std::chrono::steady_clock::time_point until);
+  int fd_ = -1;
+  bool eof_ = false;
+  std::string buffer_;
+};
+
+/** Process inspection through /proc. */
+bool pid_exists(pid_t pid);                   ///< /proc/PID exists (a zombie counts)
+char process_state(pid_t pid);                ///< 'R', 'S', 'Z', … or 0 when gone
+std::vector<pid_t> children_of(pid_t parent); ///< live or zombie children
+long rss_kib(pid_t pid);                      ///< resident set size, or -1
+int open_fd_count(pid_t pid);                 ///< entries in /proc/PID/fd, or -1
+double cpu_seconds(pid_t pid);                ///< user + system time so far
+/** Reaps any of our own children that have exited (orphans adopted as a subreaper). */
+void reap_adopted_children();
+
+/** Sends and reads @p payload back through an echo server connection (banner already read). */
+bool echo_round_trip(Client& client, std::string_view payload);
+
+/**
+ * Proves the server still serves a new client: an echo round trip for stages 1-3, a GET / with
+ * status 200 for stages 4-5.
+ */
+bool serves_a_new_client(std::uint16_t port);
+
+}  // namespace harness

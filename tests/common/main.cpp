@@ -1,0 +1,22 @@
+/**
+ * @file main.cpp
+ * Test runner entry point: makes this process a child subreaper, then runs GoogleTest.
+ *
+ * As a subreaper, workers orphaned by a test (the server parent was SIGKILLed) are re-parented to
+ * this process instead of init, so the harness can see them exit and reap them: no zombie, no
+ * stray process survives the suite.
+ */
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include "harness.h"
+
+int main(int argc, char** argv) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  signal(SIGPIPE, SIG_IGN);  // a server that closes on us must fail a test, not kill the runner
+  testing::InitGoogleTest(&argc, argv);
+  const int status = RUN_ALL_TESTS();
+  harness::reap_adopted_children();
+  return status;
+}

@@ -62,7 +62,7 @@ class EventLoop {
   std::size_t open_ = 0;
   std::uint64_t accepted_ = 0;
   bool accept_paused_ = false;  // out of fds: wait for a connection to close
-  int stop_signal_ = 0;         // set by SIGINT/SIGTERM
+  std::string stop_reason_;     // set when the loop must end, e.g. "got SIGTERM"
 };
 
 template <typename T>
@@ -91,7 +91,7 @@ void EventLoop<T>::watch(int fd, std::uint32_t events) {
 template <typename T>
 int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
-  while (stop_signal_ == 0) {
+  while (stop_reason_.empty()) {
     const int n = epoll_wait(epoll_.get(), events, kMaxEvents, -1);
     if (n == -1) {
       if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
@@ -111,7 +111,7 @@ int EventLoop<T>::run() {
   }
   const std::size_t closing = open_;
   users_.clear();  // closes every connection
-  log_line("got SIG%s: closed %zu connections, exiting", sigabbrev_np(stop_signal_), closing);
+  log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
   return 0;
 }
 
@@ -187,7 +187,7 @@ void EventLoop<T>::handle_signals() {
       switch (signals[i]) {
         case SIGINT:
         case SIGTERM:
-          stop_signal_ = signals[i];
+          stop_reason_ = std::string("got SIG") + sigabbrev_np(signals[i]);
           break;
         case SIGUSR1:
           log_stats();

@@ -337,7 +337,7 @@ def build_alone(root, stage, use_git, tmp_root):
     # A fresh make, not a sub-make of `make check-stages`: no inherited jobserver or flags.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     try:
-        proc = subprocess.run(["make", "-C", copy], env=env, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(["make", "--no-print-directory", "-C", copy], env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:

@@ -1,0 +1,46 @@
+/**
+ * @file first_worker_test.cpp
+ * Chapter 2's dispatch policy (stage 2 only): every connection goes to the first live worker.
+ */
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "harness.h"
+
+namespace {
+
+using harness::Client;
+using harness::ServerProcess;
+
+/** The worker id from a banner "hello from worker I pid P", or -1. */
+int worker_in_banner(const std::optional<std::string>& banner) {
+  const std::string prefix = "hello from worker ";
+  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
+  return atoi(banner->c_str() + prefix.size());
+}
+
+TEST(FirstWorker, EveryConnectionLandsOnWorkerZero) {
+  ServerProcess server({{"--workers", "3"}});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  for (int i = 0; i < 9; ++i) {
+    Client client(server.port());
+    EXPECT_EQ(worker_in_banner(client.read_line()), 0) << "connection " << i;
+  }
+}
+
+TEST(FirstWorker, WhenWorkerZeroDiesWorkerOneTakesOver) {
+  ServerProcess server({{"--workers", "3"}});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  Client first(server.port());
+  const auto banner = first.read_line();
+  ASSERT_EQ(worker_in_banner(banner), 0);
+  const pid_t worker0 = atoi(banner->c_str() + banner->rfind(' ') + 1);
+  kill(worker0, SIGKILL);
+  ASSERT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
+  for (int i = 0; i < 4; ++i) {
+    Client client(server.port());
+    EXPECT_EQ(worker_in_banner(client.read_line()), 1) << "connection " << i;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# prereqs.sh WHAT — are the tools for `make WHAT` installed?  WHAT: build|test|check|docs|bench|fuzz
+#
+# Fast when everything is there (no apt call). When something is missing it names the Debian
+# packages to install; as root it installs them itself (apt-get update + apt-get install -y),
+# otherwise it prints the `sudo apt-get install ...` line and exits 1.
+set -euo pipefail
+
+# Missing Debian packages, collected by the need_* checks below (no duplicates, in order).
+missing=()
+# What was missing, for the message: "doxygen (doxygen)".
+why=()
+
+# want PACKAGE WHAT: record that PACKAGE provides the missing WHAT.
+want() {
+    local pkg="$1"
+    why+=("$2 ($pkg)")
+    [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+}
+
+# need_cmd PACKAGE CMD...: the package provides these commands (looked up in PATH and sbin).
+need_cmd() {
+    local pkg="$1" cmd
+    shift
+    for cmd in "$@"; do
+        command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" || -x "/sbin/$cmd" ]] ||
+            want "$pkg" "$cmd"
+    done
+}
+
+# need_glob PACKAGE WHAT GLOB...: the package provides a file matching one of the globs.
+need_glob() {
+    local pkg="$1" what="$2" pattern
+    shift 2
+    for pattern in "$@"; do
+        compgen -G "$pattern" >/dev/null && return 0
+    done
+    want "$pkg" "$what"
+}
+
+# need_libfuzzer: clang++ and its libFuzzer runtime (libclang_rt.fuzzer-ARCH.a).
+need_libfuzzer() {
+    if ! command -v clang++ >/dev/null 2>&1; then
+        want clang clang++
+        want libclang-rt-14-dev "libFuzzer runtime"
+        return
+    fi
+    # Debian's usual place first (no process to start), then ask clang where its runtime lives.
+    compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-$(uname -m).a" \
+        >/dev/null && return 0
+    local dir
+    dir="$(clang++ --print-resource-dir 2>/dev/null || true)"
+    need_glob libclang-rt-14-dev "libFuzzer runtime" \
+        "$dir/lib/linux/libclang_rt.fuzzer-$(uname -m).a" "$dir/lib/*/libclang_rt.fuzzer*.a"
+}
+
+# check WHAT: run the checks for one make target.
+check() {
+    case "$1" in
+        build)
+            need_cmd g++ g++
+            need_cmd make make ;;
+        test)
+            need_cmd g++ g++
+            need_cmd make make
+            need_glob libgtest-dev "GoogleTest headers" /usr/include/gtest/gtest.h
+            need_glob libgtest-dev "GoogleTest library" /usr/lib/*/libgtest.a /usr/lib/libgtest.a ;;
+        check)
+            need_cmd python3 python3
+            need_cmd g++ g++
+            need_cmd gcc cc
+            need_cmd make make ;;
+        docs)
+            need_cmd doxygen doxygen
+            need_cmd graphviz dot ;;
+        bench)
+            need_cmd g++ g++
+            need_cmd make make
+            need_cmd nginx nginx
+            need_cmd wrk wrk
+            need_cmd gnuplot-nox gnuplot
+            need_cmd strace strace
+            need_glob libbenchmark-dev "Google Benchmark headers" /usr/include/benchmark/benchmark.h
+            need_glob libbenchmark-dev "Google Benchmark library" \
+                /usr/lib/*/libbenchmark.so /usr/lib/*/libbenchmark.a ;;
+        fuzz)
+            need_cmd make make
+            need_libfuzzer ;;
+        *)
+            echo "usage: tools/prereqs.sh build|test|check|docs|bench|fuzz" >&2
+            exit 2 ;;
+    esac
+}
+
+[[ $# -eq 1 ]] || { echo "usage: tools/prereqs.sh build|test|check|docs|bench|fuzz" >&2; exit 2; }
+what="$1"
+check "$what"
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "prereqs: 'make $what' needs: ${why[*]}" >&2
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "prereqs: install them with:  sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "prereqs: running as root, installing: ${missing[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+# Check again: an install that "succeeded" without providing the tool must not pass silently.
+missing=()
+why=()
+check "$what"
+if [[ ${#missing[@]} -ne 0 ]]; then
+    echo "prereqs: still missing after the install: ${why[*]}" >&2
+    exit 1
+fi
+echo "prereqs: installed; 'make $what' can go on" >&2

@@ -60,6 +60,7 @@ class ProcessPool {
 
   template <typename MakeShared>
   [[noreturn]] void run_child(UniqueFd channel, MakeShared& make_shared);
+  void set_up_parent();
   void watch(int fd);
   void dispatch_connection();
   int pick_worker() const;
@@ -104,6 +105,8 @@ void ProcessPool<T>::start(MakeShared make_shared) {
     all_child_process_[i].pid = pid;
     all_child_process_[i].channel.reset(ends[0]);
   }
+  // Before start() returns and the ready line is printed, so no signal finds default actions.
+  set_up_parent();
 }
 
 template <typename T>
@@ -130,7 +133,7 @@ void ProcessPool<T>::watch(int fd) {
 }
 
 template <typename T>
-int ProcessPool<T>::run_parent() {
+void ProcessPool<T>::set_up_parent() {
   epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) die("epoll_create1");
   sig_pipe_ = set_up_sig_pipe();
@@ -143,6 +146,10 @@ int ProcessPool<T>::run_parent() {
   // connection again and again until a worker took it. An edge comes with every new connection.
   watch(listen_.get());
   watch(sig_pipe_.get());
+}
+
+template <typename T>
+int ProcessPool<T>::run_parent() {
   // A worker may have died before the handlers were installed: reap it now.
   reap_children();
 

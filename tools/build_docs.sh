@@ -203,9 +203,12 @@ FILE_PATTERNS          = *.md
 RECURSIVE              = NO
 USE_MDFILE_AS_MAINPAGE = "$staged/README.md"
 STRIP_FROM_PATH        = "$WORK"
-IMAGE_PATH             = "$NOTES" "$NOTES/figures"
 OUTPUT_DIRECTORY       = "$OUT"
 EOF
+        # Doxygen copies the images that Markdown pages show from here (it must exist).
+        if [[ -d "$NOTES/figures" ]]; then
+            echo "IMAGE_PATH             = \"$NOTES/figures\""
+        fi
     } >"$WORK/notes.Doxyfile"
     say "doxygen notes"
     run_doxygen notes "$WORK/notes.Doxyfile"

@@ -34,8 +34,9 @@ stage_number() { local n="${1#stage}"; echo "${n%%_*}"; }
 
 # stage_notes N: the notes file of stage N (notes/03-*.md), or nothing.
 stage_notes() {
-    local f
-    for f in "$NOTES"/$(printf '%02d' "$1")-*.md; do
+    local f prefix
+    prefix="$(printf '%02d' "$1")"
+    for f in "$NOTES/$prefix"-*.md; do
         [[ -f "$f" ]] && { basename "$f"; return; }
     done
     return 0
@@ -84,7 +85,10 @@ render_figures() {
             sed 's/^/  /' "$WORK/figure.log" >&2
             continue
         fi
-        cmp -s "$tmp" "$svg" || { cp "$tmp" "$svg"; say "rendered notes/figures/$(basename "$svg")"; }
+        if ! cmp -s "$tmp" "$svg"; then
+            cp "$tmp" "$svg"
+            say "rendered notes/figures/$(basename "$svg")"
+        fi
     done
     shopt -u nullglob
 }
@@ -153,8 +157,8 @@ link_rules() {
                 in_file = 0
             }' "$tag"
     done
-    echo 's#\]\(\.\./(stage[0-9]+_[A-Za-z0-9_]+)(/[^)]*)?\)#](\1/index.html)#g'
-    echo 's#\]\((\./)?README\.md(\#[^)]*)?\)#](index.html)#g'
+    printf '%s\n' 's#\]\(\.\./(stage[0-9]+_[A-Za-z0-9_]+)(/[^)]*)?\)#](\1/index.html)#g'
+    printf '%s\n' 's#\]\((\./)?README\.md(\#[^)]*)?\)#](index.html)#g'
 }
 
 # build_notes: the front page and every notes/*.md page in build/docs/.
@@ -169,14 +173,13 @@ build_notes() {
     shopt -u nullglob
     if [[ ! -f "$staged/README.md" ]]; then
         # No course map yet: a plain front page listing whatever notes exist.
-        {
-            echo "# Pre-fork HTTP server: course notes"
-            echo
-            for f in "$staged"/*.md; do
-                [[ "$f" == "$staged/README.md" ]] && continue
-                echo "- [$(basename "$f" .md)]($(basename "$f"))"
-            done
-        } >"$staged/README.md"
+        local listing=""
+        shopt -s nullglob
+        for f in "$staged"/*.md; do
+            listing+="- [$(basename "$f" .md)]($(basename "$f"))"$'\n'
+        done
+        shopt -u nullglob
+        printf '# Pre-fork HTTP server: course notes\n\n%s' "$listing" >"$staged/README.md"
     fi
     # The front page ends with a table of the stages' code documentation.
     {
@@ -248,7 +251,7 @@ build_notes
 check_links
 
 if [[ ${#failed[@]} -ne 0 ]]; then
-    echo "make docs: FAILED (warnings in: ${failed[*]}); partial site in ${OUT#$ROOT/}/" >&2
+    echo "make docs: FAILED (warnings in: ${failed[*]}); partial site in build/docs/" >&2
     exit 1
 fi
 say "front page: $OUT/index.html"

@@ -61,7 +61,8 @@ CHANGES = ("added", "changed", "removed")
 
 # Excerpt header: `// PATH` or `# PATH`, optionally `: NAME`.  PATH is relative to the repository
 # root and contains a `/`, so an ordinary comment such as `# build it` is never taken for one.
-EXCERPT_HEADER_RE = re.compile(r"^(//|#)\s*([A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-/]+?)(?::\s*(\S.*?))?\s*$")
+EXCERPT_HEADER_RE = re.compile(
+    r"^(//|#)\s*([A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-/]+?)(?::\s*(\S.*?))?\s*$")
 EXCERPT_GAP_LINES = ("// ...", "# ...")
 FENCE_RE = re.compile(r"^( *)(`{3,}|~{3,})(.*)$")
 
@@ -130,7 +131,8 @@ def source_files(root, stage, use_git):
         for dirpath, dirnames, filenames in os.walk(stage_dir):
             dirnames[:] = [d for d in dirnames if d not in OUTPUT_DIRS]
             for name in filenames:
-                found.add(os.path.relpath(os.path.join(dirpath, name), stage_dir).replace(os.sep, "/"))
+                rel = os.path.relpath(os.path.join(dirpath, name), stage_dir)
+                found.add(rel.replace(os.sep, "/"))
     return sorted(p for p in found if not is_build_output(p))
 
 
@@ -252,7 +254,8 @@ def compare_stages(root, prev, stage, use_git):
             changes[path] = "added"
         elif path not in new_files:
             changes[path] = "removed"
-        elif file_bytes(os.path.join(root, prev, path)) != file_bytes(os.path.join(root, stage, path)):
+        elif (file_bytes(os.path.join(root, prev, path))
+              != file_bytes(os.path.join(root, stage, path))):
             changes[path] = "changed"
         else:
             same.add(path)
@@ -281,7 +284,8 @@ def check_manifests(root, stages, use_git, report):
         if not candidates:
             report.add(stage, f"stage has no notes ({expected} not found)")
         elif len(candidates) > 1:
-            report.add(stage, f"more than one notes file matches {expected}: " + ", ".join(candidates))
+            report.add(stage, f"more than one notes file matches {expected}: "
+                       + ", ".join(candidates))
         else:
             check_one_manifest(root, prev, stage, "notes/" + candidates[0], use_git, report)
         prev = stage
@@ -337,14 +341,15 @@ def build_alone(root, stage, use_git, tmp_root):
     # A fresh make, not a sub-make of `make check-stages`: no inherited jobserver or flags.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     try:
-        proc = subprocess.run(["make", "--no-print-directory", "-C", copy], env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=BUILD_TIMEOUT_S)
+        proc = subprocess.run(["make", "--no-print-directory", "-C", copy], env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return f"build did not finish within {BUILD_TIMEOUT_S} s", []
     log = proc.stdout.decode("utf-8", "replace").splitlines()
     if proc.returncode != 0:
-        return f"does not build alone (`make` exit {proc.returncode} in a copy)", log[-BUILD_LOG_TAIL:]
+        return (f"does not build alone (`make` exit {proc.returncode} in a copy)",
+                log[-BUILD_LOG_TAIL:])
     if not os.access(os.path.join(copy, "server"), os.X_OK):
         return "builds alone but produces no executable `server`", log[-BUILD_LOG_TAIL:]
     return None
@@ -678,7 +683,8 @@ def self_test():
                 ok = (proc.returncode == 1 and len(problems) == 1
                       and all(text in output for text in expected))
             status = "ok" if ok else "MISBEHAVED"
-            print(f"self-test: {status} - {description}: " + (problems[0] if problems else "passes"))
+            outcome = problems[0] if problems else "passes"
+            print(f"self-test: {status} - {description}: {outcome}")
             if not ok:
                 failures += 1
                 print("  expected " + (f"{expected}" if expected else "a clean pass") +
@@ -694,7 +700,8 @@ def main():
     """Parse the command line and run the checks or the self-test."""
     parser = argparse.ArgumentParser(description="Check the chapters: manifests, "
                                      "self-contained builds, and code excerpts in notes.")
-    parser.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--root", default=repo,
                         help="repository root (default: the repo containing this script)")
     parser.add_argument("--self-test", action="store_true",
                         help="prove on temporary trees that each kind of drift is caught")

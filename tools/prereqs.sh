@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# prereqs.sh WHAT — are the tools for `make WHAT` installed?  WHAT: build|test|check|docs|bench|fuzz
+# prereqs.sh WHAT — are the tools for `make WHAT` installed?
+# WHAT is one of build|test|check|docs|bench|fuzz.
 #
 # Fast when everything is there (no apt call). When something is missing it names the Debian
 # packages to install; as root it installs them itself (apt-get update + apt-get install -y),

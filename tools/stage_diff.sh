@@ -13,10 +13,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # usage MESSAGE: print the problem, how to call us and which stages exist; exit 2.
 usage() {
     echo "make diff: $1" >&2
-    echo "usage: make diff FROM=a TO=b   (stage numbers; TO alone diffs against the stage before)" >&2
-    local stages
-    stages="$(cd "$ROOT" && ls -d stage[0-9]*_*/ 2>/dev/null | tr -d / | tr '\n' ' ' || true)"
-    echo "stages here: ${stages:-none}" >&2
+    echo "usage: make diff FROM=a TO=b  (stage numbers; TO alone: FROM is the stage before)" >&2
+    local stages="" dir
+    for dir in "$ROOT"/stage[0-9]*_*/; do
+        [[ -d "$dir" ]] && stages+=" $(basename "$dir")"
+    done
+    echo "stages here:${stages:- none}" >&2
     exit 2
 }
 
@@ -46,7 +48,8 @@ is_build_output() {
         */build/* | */.git/* | */__pycache__/*) return 0 ;;
     esac
     case "${1##*/}" in
-        server | .build-flags | .DS_Store | *.o | *.d | *.a | *.so | *.gcda | *.gcno | *.pyc | *~ | *.swp | .#*)
+        server | .build-flags | .DS_Store | .#* | *~ | *.swp | \
+            *.o | *.d | *.a | *.so | *.gcda | *.gcno | *.pyc)
             return 0 ;;
     esac
     return 1

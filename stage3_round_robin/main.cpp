@@ -1,0 +1,36 @@
+/**
+ * @file main.cpp
+ * Chapter 3: the pool hands new connections to its workers in turn (round robin).
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "echo_conn.h"
+#include "log.h"
+#include "net.h"
+#include "options.h"
+#include "processpool.h"
+
+/** Parses the command line, opens the listening socket, forks the workers, and runs the parent. */
+int main(int argc, char** argv) {
+  const Options options = parse_options(argc, argv);
+  set_verbose(options.verbose);
+  const std::string role = "parent " + std::to_string(getpid());
+  set_log_role(role.c_str());
+
+  UniqueFd listen_fd = make_listen_socket(options.host, options.port);
+  const std::string address = local_address(listen_fd.get());
+  ProcessPool<EchoConn> pool(std::move(listen_fd), options.workers);
+  pool.start([](int worker_id) {
+    EchoShared shared;
+    shared.banner = "hello from worker " + std::to_string(worker_id) + " pid " +
+                    std::to_string(getpid()) + "\n";
+    return shared;
+  });
+
+  // The one line on stdout: tests and scripts wait for it before connecting.
+  printf("listening on %s\n", address.c_str());
+  fflush(stdout);
+  log_line("listening on %s with %d workers", address.c_str(), options.workers);
+  return pool.run_parent();
+}

@@ -19,7 +19,9 @@ class UniqueFd {
   explicit UniqueFd(int fd) : fd_(fd) {}
   ~UniqueFd() { reset(); }
 
+  /** Takes over the fd of @p other, which becomes empty. */
   UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  /** Closes the fd owned now (if any), then takes over the fd of @p other. */
   UniqueFd& operator=(UniqueFd&& other) noexcept {
     if (this != &other) reset(other.release());
     return *this;

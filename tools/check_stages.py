@@ -580,7 +580,8 @@ def edit(path, old, new):
     """Replace `old` by `new` in a file; the self-test's way of breaking a tree."""
     with open(path) as f:
         text = f.read()
-    assert old in text, f"self-test bug: {old!r} not in {path}"
+    if old not in text:
+        raise RuntimeError(f"self-test bug: {old!r} not in {path}")
     write(path, text.replace(old, new))
 
 

@@ -1,0 +1,42 @@
+/**
+ * @file main.cpp
+ * Chapter 4: the workers of the pool speak HTTP/1.1 and serve static files from --root.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "http_conn.h"
+#include "log.h"
+#include "net.h"
+#include "options.h"
+#include "processpool.h"
+
+/** Parses the command line, opens the socket and the root, forks the workers, runs the parent. */
+int main(int argc, char** argv) {
+  const Options options = parse_options(argc, argv);
+  set_verbose(options.verbose);
+  const std::string role = "parent " + std::to_string(getpid());
+  set_log_role(role.c_str());
+
+  UniqueFd listen_fd = make_listen_socket(options.host, options.port);
+  const std::string address = local_address(listen_fd.get());
+  // O_PATH: a handle for openat2(RESOLVE_BENEATH) lookups, never read itself; every worker
+  // inherits it, so a root renamed while we run stays the root.
+  const UniqueFd root_fd(open(options.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) die(("open " + options.root).c_str());
+  ProcessPool<HttpConn> pool(std::move(listen_fd), options.workers);
+  pool.start([&](int worker_id) {
+    HttpShared shared;
+    shared.root_fd = root_fd.get();
+    shared.worker_id = worker_id;
+    return shared;
+  });
+
+  // The one line on stdout: tests and scripts wait for it before connecting.
+  printf("listening on %s\n", address.c_str());
+  fflush(stdout);
+  log_line("listening on %s with %d workers, root %s", address.c_str(), options.workers,
+           options.root.c_str());
+  return pool.run_parent();
+}

@@ -4,6 +4,8 @@
  */
 #include "harness.h"
 
+#include "http_client.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -380,16 +382,34 @@ bool echo_round_trip(Client& client, std::string_view payload) {
   return client.read_exact(payload.size()) == payload;
 }
 
-bool serves_a_new_client(std::uint16_t port) {
-  Client client(port);
+bool first_exchange(Client& client) {
   if (!client.connected()) return false;
 #if STAGE < 4
   const auto banner = client.read_line();
   return banner && banner->rfind("hello from ", 0) == 0 && echo_round_trip(client, "ping\n");
 #else
-  if (!client.send_all("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")) return false;
-  const std::string head = client.read_until("\r\n\r\n");
-  return head.rfind("HTTP/1.1 200 ", 0) == 0;
+  if (!client.send_all(get_request("/"))) return false;
+  const auto response = read_response(client);
+  return response && response->status == 200;
+#endif
+}
+
+bool serves_a_new_client(std::uint16_t port) {
+  Client client(port);
+  return first_exchange(client);
+}
+
+int worker_of_new_connection(std::uint16_t port) {
+  Client client(port);
+#if STAGE < 4
+  const auto banner = client.read_line();
+  const std::string prefix = "hello from worker ";
+  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
+  return atoi(banner->c_str() + prefix.size());
+#else
+  if (!client.send_all(get_request("/", true))) return -1;
+  const auto response = read_response(client);
+  return response ? atoi(response->header("x-worker").c_str()) : -1;
 #endif
 }
 

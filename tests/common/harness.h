@@ -141,9 +141,18 @@ void reap_adopted_children();
 bool echo_round_trip(Client& client, std::string_view payload);
 
 /**
- * Proves the server still serves a new client: an echo round trip for stages 1-3, a GET / with
- * status 200 for stages 4-5.
+ * One exchange in the stage's protocol on a fresh connection: for stages 1-3 read the banner
+ * and echo a few bytes; for stages 4-5 GET / and read a complete 200 response (keep-alive).
  */
+bool first_exchange(Client& client);
+
+/** Proves the server still serves a new client: first_exchange() on a new connection. */
 bool serves_a_new_client(std::uint16_t port);
+
+/**
+ * Opens a connection, completes one exchange, closes it, and returns the id of the worker that
+ * served it (from the banner in stages 2-3, from X-Worker in stages 4-5); -1 when not served.
+ */
+int worker_of_new_connection(std::uint16_t port);
 
 }  // namespace harness

@@ -17,12 +17,10 @@ using harness::ServerProcess;
 // Stage 1 is one process; from stage 2 on, the parent also waits for its workers.
 const Millis kStopDeadline{STAGE == 1 ? 1000 : 2000};
 
-/** An open connection, past its greeting where the protocol has one. */
+/** An open connection that has completed one exchange. */
 Client open_connection(const ServerProcess& server) {
   Client client(server.port());
-#if STAGE < 4
-  EXPECT_TRUE(client.read_line().has_value()) << "no banner";
-#endif
+  EXPECT_TRUE(harness::first_exchange(client));
   return client;
 }
 

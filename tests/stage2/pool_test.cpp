@@ -53,6 +53,7 @@ TEST(Pool, WorkersAreChildrenOfTheParentWithIdsZeroToNMinusOne) {
   EXPECT_EQ(ids, (std::set<int>{0, 1, 2})) << server.stderr_text();
 }
 
+#if STAGE < 4  // chapters 2 and 3 greet with a banner; HTTP has none
 TEST(Pool, WorkerBannerNamesItsIdAndPid) {
   ServerProcess server(with_workers(kWorkers));
   ASSERT_TRUE(server.ready()) << server.stderr_text();
@@ -67,6 +68,7 @@ TEST(Pool, WorkerBannerNamesItsIdAndPid) {
   }
   EXPECT_TRUE(matched) << *banner << "\n" << server.stderr_text();
 }
+#endif
 
 // A worker that inherited its siblings' channel ends would hold more fds than the first worker.
 TEST(Pool, EveryWorkerHoldsTheSameFdsNoSiblingChannels) {
@@ -93,11 +95,8 @@ TEST(Pool, KilledWorkerIsReapedAtOnceAndSkipped) {
       << "worker not reaped within a second (state " << harness::process_state(victim) << ")";
   EXPECT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
   for (int i = 0; i < 2 * kWorkers; ++i) {
-    Client client(server.port());
-    const auto banner = client.read_line(Millis(2000));
-    ASSERT_TRUE(banner.has_value()) << "connection " << i << " was not served";
-    EXPECT_EQ(banner->find("pid " + std::to_string(victim)), std::string::npos) << *banner;
-    EXPECT_TRUE(harness::echo_round_trip(client, "still here\n"));
+    const int worker = harness::worker_of_new_connection(server.port());
+    EXPECT_TRUE(worker == 1 || worker == 2) << "connection " << i << ": worker " << worker;
   }
 }
 
@@ -114,7 +113,7 @@ TEST(Pool, SigtermEndsEveryProcessWithinTwoSeconds) {
   ASSERT_TRUE(server.ready()) << server.stderr_text();
   const auto workers = started_workers(server, kWorkers);
   Client client(server.port());
-  ASSERT_TRUE(client.read_line().has_value());
+  ASSERT_TRUE(harness::first_exchange(client));
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait_exit(Millis(2000)), 0) << server.stderr_text();
   for (pid_t pid : workers) EXPECT_FALSE(harness::pid_exists(pid)) << "worker " << pid << " left";
@@ -173,10 +172,7 @@ TEST(Pool, BurstOfFiveHundredConnectionsAllServed) {
     ASSERT_TRUE(clients.back().connected()) << "connection " << i;
   }
   int served = 0;
-  for (auto& client : clients) {
-    const auto banner = client.read_line(Millis(3000));
-    if (banner && harness::echo_round_trip(client, "x")) ++served;
-  }
+  for (auto& client : clients) served += harness::first_exchange(client) ? 1 : 0;
   EXPECT_EQ(served, 500) << server.stderr_text();
 }
 

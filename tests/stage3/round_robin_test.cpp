@@ -12,22 +12,6 @@ namespace {
 using harness::Client;
 using harness::ServerProcess;
 
-/** Opens one connection, lets it be served, closes it; returns the worker id that served it. */
-int worker_for_next_connection(const ServerProcess& server) {
-  Client client(server.port());
-#if STAGE < 4
-  const auto banner = client.read_line();
-  const std::string prefix = "hello from worker ";
-  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
-  return atoi(banner->c_str() + prefix.size());
-#else
-  if (!client.send_all("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")) return -1;
-  const std::string head = client.read_until("\r\n\r\n");
-  const std::size_t at = head.find("\r\nX-Worker: ");
-  return at == std::string::npos ? -1 : atoi(head.c_str() + at + 12);
-#endif
-}
-
 /** Waits until @p n workers logged "started", and returns the pid of worker @p id. */
 pid_t pid_of_worker(const ServerProcess& server, int n, int id) {
   if (!server.wait_for_stderr("] started", n)) return -1;
@@ -41,7 +25,7 @@ TEST(RoundRobin, SequentialConnectionsLandOnEachWorkerInTurn) {
   ServerProcess server({{"--workers", "3"}});
   ASSERT_TRUE(server.ready()) << server.stderr_text();
   std::vector<int> order;
-  for (int i = 0; i < 9; ++i) order.push_back(worker_for_next_connection(server));
+  for (int i = 0; i < 9; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1, 2})) << server.stderr_text();
 }
 
@@ -53,7 +37,7 @@ TEST(RoundRobin, DeadWorkerIsSkipped) {
   kill(worker1, SIGKILL);
   ASSERT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
   std::vector<int> order;
-  for (int i = 0; i < 6; ++i) order.push_back(worker_for_next_connection(server));
+  for (int i = 0; i < 6; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
   // After the death the parent nudges one survivor (a spare wake-up), so the sequence may start
   // at either survivor; from then on it must alternate 0, 2 strictly and never name worker 1.
   for (std::size_t i = 0; i < order.size(); ++i) {

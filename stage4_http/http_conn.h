@@ -16,8 +16,11 @@
 
 /** What every connection of one worker shares: the document root, the worker id, counters. */
 struct HttpShared {
-  int root_fd = -1;    ///< the document root, opened once by the parent (O_PATH) and inherited
-  int worker_id = -1;  ///< sent in X-Worker
+  /** State for worker @p worker serving files under the directory @p root. */
+  HttpShared(int root, int worker) : root_fd(root), worker_id(worker) {}
+
+  int root_fd;    ///< the document root, opened once by the parent (O_PATH) and inherited
+  int worker_id;  ///< sent in X-Worker
   std::uint64_t requests = 0;    ///< responses started by this worker
   std::uint64_t bytes_sent = 0;  ///< response bytes (heads and bodies) written by this worker
   /**

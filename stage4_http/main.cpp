@@ -26,12 +26,7 @@ int main(int argc, char** argv) {
   const UniqueFd root_fd(open(options.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) die(("open " + options.root).c_str());
   ProcessPool<HttpConn> pool(std::move(listen_fd), options.workers);
-  pool.start([&](int worker_id) {
-    HttpShared shared;
-    shared.root_fd = root_fd.get();
-    shared.worker_id = worker_id;
-    return shared;
-  });
+  pool.start([&](int worker_id) { return HttpShared(root_fd.get(), worker_id); });
 
   // The one line on stdout: tests and scripts wait for it before connecting.
   printf("listening on %s\n", address.c_str());

@@ -1,0 +1,266 @@
+/**
+ * @file event_loop.h
+ * The epoll loop of one worker process: its channel to the parent, its signal pipe, and every
+ * connection it accepted.
+ */
+#pragma once
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "log.h"
+#include "sig_pipe.h"
+#include "unique_fd.h"
+
+/**
+ * The epoll loop a worker runs (ProcessPool::run_child) for connections of type T (the classic
+ * "user" class). The worker does not watch the listening socket: the parent does, and writes a
+ * byte to this worker's channel when a connection is waiting; the worker then accepts.
+ *
+ * T must provide `T::Shared` (per-process state shared by its connections, with a
+ * `std::string stats() const`, a TimeWheel `wheel` and its `idle_timeout`), a constructor
+ * `T(UniqueFd, T::Shared&, std::function<void()> on_idle)` and `bool process()`, which does all
+ * the I/O the socket allows and returns false when the connection is over. T arms its own idle
+ * timer in `wheel`; when it fires, `on_idle` closes the connection.
+ *
+ * SIGALRM arrives every wheel interval through the signal pipe like any other signal. It only
+ * sets a flag; the wheel ticks after the current batch of I/O events, because closing idle
+ * connections is never more urgent than serving busy ones.
+ *
+ * Signals are one more fd: SIGINT and SIGTERM stop the loop, SIGUSR1 prints the stats line,
+ * SIGPIPE is ignored. Every fd is edge-triggered, so each handler works until EAGAIN.
+ */
+template <typename T>
+class EventLoop {
+ public:
+  /**
+   * Takes the (shared) listening socket and this worker's end of its channel; creates the
+   * worker's own epoll instance and signal pipe.
+   */
+  EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared);
+
+  /**
+   * Serves until SIGINT or SIGTERM, or until the parent is gone (EOF on the channel), then
+   * closes every connection. Returns the exit status.
+   */
+  int run();
+
+ private:
+  static constexpr int kMaxEvents = 256;
+
+  void watch(int fd, std::uint32_t events);
+  void take_notifications();
+  void accept_all();
+  void add_conn(UniqueFd fd, const sockaddr_storage& peer);
+  void serve(int fd);
+  void close_conn(int fd);
+  void handle_signals();
+  void log_stats();
+
+  UniqueFd listen_;
+  UniqueFd channel_;
+  UniqueFd epoll_;
+  UniqueFd sig_pipe_;
+  typename T::Shared& shared_;
+  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
+  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  std::vector<std::unique_ptr<T>> users_;
+  std::size_t open_ = 0;
+  std::uint64_t accepted_ = 0;
+  bool accept_paused_ = false;  // out of fds: wait for a connection to close
+  std::string stop_reason_;     // set when the loop must end, e.g. "got SIGTERM"
+  bool tick_due_ = false;       // SIGALRM arrived: tick the wheel after this batch
+};
+
+template <typename T>
+EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared)
+    : listen_(std::move(listen_fd)),
+      channel_(std::move(channel)),
+      epoll_(epoll_create1(EPOLL_CLOEXEC)),
+      sig_pipe_(set_up_sig_pipe()),
+      shared_(shared) {
+  if (!epoll_) die("epoll_create1");
+  add_sig(SIGINT);
+  add_sig(SIGTERM);
+  add_sig(SIGUSR1);
+  add_sig(SIGALRM);
+  ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
+  // SIGALRM once per wheel slot. setitimer rather than alarm(): alarm is one-shot and counts
+  // whole seconds; the interval timer re-arms itself and takes any slot length.
+  const auto slot = std::chrono::duration_cast<std::chrono::microseconds>(shared_.wheel.interval());
+  const timeval every{static_cast<time_t>(slot.count() / 1000000),
+                      static_cast<suseconds_t>(slot.count() % 1000000)};
+  const itimerval timer{every, every};
+  if (setitimer(ITIMER_REAL, &timer, nullptr) == -1) die("setitimer");
+  watch(channel_.get(), EPOLLIN | EPOLLET);
+  watch(sig_pipe_.get(), EPOLLIN | EPOLLET);
+}
+
+template <typename T>
+void EventLoop<T>::watch(int fd, std::uint32_t events) {
+  epoll_event event{};
+  event.events = events;
+  event.data.fd = fd;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == -1) die("epoll_ctl");
+}
+
+template <typename T>
+int EventLoop<T>::run() {
+  epoll_event events[kMaxEvents];
+  while (stop_reason_.empty()) {
+    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, -1);
+    if (n == -1) {
+      if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
+      log_line("epoll_wait: %s", strerror(errno));
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == channel_.get()) {
+        take_notifications();
+      } else if (fd == sig_pipe_.get()) {
+        handle_signals();
+      } else {
+        serve(fd);
+      }
+    }
+    if (tick_due_) {
+      tick_due_ = false;
+      shared_.wheel.tick();  // expired timers call close_conn() through their on_idle
+    }
+  }
+  const std::size_t closing = open_;
+  users_.clear();  // closes every connection
+  log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
+  return 0;
+}
+
+// The parent wrote one byte per connection it saw, but bytes coalesce in the channel and one
+// edge may stand for many bytes. So the bytes are only a wake-up call: read them all, then accept
+// until the backlog is empty. A byte that finds the backlog already empty (another worker or an
+// earlier accept_all took the connection) costs one failed accept and nothing else.
+template <typename T>
+void EventLoop<T>::take_notifications() {
+  char bytes[256];
+  while (true) {
+    const ssize_t n = read(channel_.get(), bytes, sizeof bytes);
+    if (n > 0) continue;
+    if (n == 0) {  // every copy of the parent's end is closed: the parent is gone
+      stop_reason_ = "parent gone";
+      return;
+    }
+    if (errno == EINTR) continue;
+    break;  // EAGAIN: drained
+  }
+  accept_all();
+}
+
+// Accept until EAGAIN: with one accept per notification, connections whose notifications
+// coalesced would stay in the backlog until the next client arrives.
+template <typename T>
+void EventLoop<T>::accept_all() {
+  while (true) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    const int fd = accept4(listen_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      add_conn(UniqueFd(fd), peer);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;  // that client gave up; try the next
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;    // backlog empty
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
+      // close_conn() retries as soon as an fd is free.
+      if (!accept_paused_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
+      accept_paused_ = true;
+      return;
+    }
+    log_line("accept: %s", strerror(errno));
+    return;
+  }
+}
+
+template <typename T>
+void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
+  const int raw_fd = fd.get();
+  if (static_cast<std::size_t>(raw_fd) >= users_.size()) users_.resize(raw_fd + 1);
+  users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_, [this, raw_fd] {
+    log_verbose("fd %d: no progress for %lld ms, closing", raw_fd,
+                static_cast<long long>(shared_.idle_timeout.count()));
+    close_conn(raw_fd);
+  });
+  // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
+  // batch; registering both directions once means no epoll_ctl per read or write later.
+  watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+  ++open_;
+  ++accepted_;
+  if (verbose()) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
+    log_line("fd %d: accepted from port %u", raw_fd,
+             peer.ss_family == AF_INET ? ntohs(v4->sin_port) : 0u);
+  }
+}
+
+template <typename T>
+void EventLoop<T>::serve(int fd) {
+  // An event may be stale: an earlier event of this batch may have closed the connection.
+  if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
+  if (!users_[fd]->process()) close_conn(fd);
+}
+
+template <typename T>
+void EventLoop<T>::close_conn(int fd) {
+  // Closing the fd also removes it from epoll: no other process holds a copy of it.
+  users_[fd].reset();
+  --open_;
+  log_verbose("fd %d: closed", fd);
+  if (accept_paused_) {
+    accept_paused_ = false;
+    accept_all();  // an fd is free again: take what waited in the backlog
+  }
+}
+
+template <typename T>
+void EventLoop<T>::handle_signals() {
+  int signals[64];
+  std::size_t n;
+  while ((n = read_signals(sig_pipe_.get(), signals, 64)) > 0) {
+    for (std::size_t i = 0; i < n; ++i) {
+      switch (signals[i]) {
+        case SIGINT:
+        case SIGTERM:
+          stop_reason_ = std::string("got SIG") + sigabbrev_np(signals[i]);
+          break;
+        case SIGUSR1:
+          log_stats();
+          break;
+        case SIGALRM:
+          tick_due_ = true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+template <typename T>
+void EventLoop<T>::log_stats() {
+  log_line("stats: open_connections=%zu accepted=%llu %s", open_,
+           static_cast<unsigned long long>(accepted_), shared_.stats().c_str());
+}

@@ -1,0 +1,170 @@
+/**
+ * @file http_conn.cpp
+ * The request life cycle inside a worker: read, parse, open, write head, sendfile, repeat.
+ */
+#include "http_conn.h"
+
+#include <errno.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http_response.h"
+#include "log.h"
+
+std::string HttpShared::stats() const {
+  return "requests=" + std::to_string(requests) + " bytes_sent=" + std::to_string(bytes_sent);
+}
+
+HttpConn::HttpConn(UniqueFd fd, Shared& shared, std::function<void()> on_idle)
+    : fd_(std::move(fd)), shared_(shared), idle_timer_(std::move(on_idle)) {
+  shared_.wheel.add(idle_timer_, shared_.idle_timeout);  // the first request must come in time
+}
+
+// Re-arming is O(1) (unlink + link), cheap enough to do on every successful write.
+void HttpConn::made_progress() { shared_.wheel.add(idle_timer_, shared_.idle_timeout); }
+
+// The order matters: finish the response in flight before looking at the next request (answers
+// go out in request order), and only read when nothing is waiting to be written.
+bool HttpConn::process() {
+  while (true) {
+    if (responding_) {
+      switch (write_response()) {
+        case Progress::blocked:
+          return true;  // EPOLLOUT will call us again; read nothing meanwhile
+        case Progress::failed:
+          return false;
+        case Progress::done:
+          finish_response();
+          if (!keep_alive_) {
+            drain_input();
+            return false;
+          }
+      }
+    }
+    if (answer_buffered_request()) continue;
+    if (peer_closed_) return false;  // every request that arrived has been answered
+
+    const ssize_t n = read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer);
+    if (n > 0) {
+      unparsed_.append(shared_.read_buffer, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      peer_closed_ = true;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return true;  // wait for the next EPOLLIN edge
+    } else if (errno != EINTR) {
+      return false;  // ECONNRESET and friends
+    }
+  }
+}
+
+// Feeds buffered bytes to the parser; starts a response when a request is complete or refused.
+// Returns true when a response was started.
+bool HttpConn::answer_buffered_request() {
+  const std::size_t used = parser_.feed(unparsed_.data(), unparsed_.size());
+  unparsed_.erase(0, used);
+  switch (parser_.result()) {
+    case HttpParser::Result::incomplete:
+      return false;
+    case HttpParser::Result::complete:
+      made_progress();
+      start_response(&parser_.request(), HttpStatus::ok);
+      return true;
+    case HttpParser::Result::error:
+      start_response(nullptr, parser_.error());
+      return true;
+  }
+  return false;
+}
+
+// request == nullptr means the parser refused the request with `status`; otherwise the status
+// comes from finding the file.
+void HttpConn::start_response(const HttpRequest* request, HttpStatus status) {
+  head_.clear();
+  head_sent_ = 0;
+  file_offset_ = file_end_ = 0;
+  responding_ = true;
+  ++shared_.requests;
+  // After a parse error we cannot tell where the next request starts: close after answering.
+  keep_alive_ = request != nullptr && request->keep_alive;
+  const int minor_version = request != nullptr ? request->minor_version : 1;
+  const bool is_head = request != nullptr && request->method == Method::head;
+
+  if (request != nullptr) {
+    status = resolve_target(request->target, file_.relative);
+    if (status == HttpStatus::ok) {
+      open_under_root(shared_.root_fd, file_);
+      status = file_.status;
+    } else {
+      file_.fd.reset();
+    }
+  }
+  if (status == HttpStatus::ok) {
+    append_response_head(head_, status, static_cast<std::uint64_t>(file_.size),
+                         content_type_for(file_.relative), &file_.mtime, keep_alive_,
+                         shared_.worker_id, minor_version);
+    if (is_head) {
+      file_.fd.reset();
+    } else {
+      file_end_ = file_.size;
+    }
+  } else {
+    const std::string_view page = error_page(status);
+    append_response_head(head_, status, page.size(), "text/html; charset=utf-8", nullptr,
+                         keep_alive_, shared_.worker_id, minor_version);
+    if (!is_head) head_.append(page);
+  }
+  log_verbose("%s -> %d", request != nullptr ? request->target.c_str() : "(bad request)",
+              static_cast<int>(status));
+}
+
+HttpConn::Progress HttpConn::write_response() {
+  while (head_sent_ < head_.size()) {
+    // MSG_MORE: the file follows, so let the kernel put head and body in the same segments.
+    const int flags = file_offset_ < file_end_ ? MSG_MORE : 0;
+    const ssize_t n = send(fd_.get(), head_.data() + head_sent_, head_.size() - head_sent_, flags);
+    if (n >= 0) {
+      head_sent_ += static_cast<std::size_t>(n);
+      shared_.bytes_sent += static_cast<std::uint64_t>(n);
+      made_progress();
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return Progress::blocked;
+    } else if (errno != EINTR) {
+      return Progress::failed;
+    }
+  }
+  while (file_offset_ < file_end_) {
+    // sendfile advances file_offset_ by what it sent; a partial send is the normal case.
+    const ssize_t n = sendfile(fd_.get(), file_.fd.get(), &file_offset_,
+                               static_cast<std::size_t>(file_end_ - file_offset_));
+    if (n > 0) {
+      shared_.bytes_sent += static_cast<std::uint64_t>(n);
+      made_progress();
+    } else if (n == 0) {
+      // The file shrank after we promised its old length: we cannot keep the promise, so the
+      // only honest thing left is to close (the client sees a short body).
+      log_line("%s: file shrank while being sent, closing", file_.relative.c_str());
+      return Progress::failed;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return Progress::blocked;
+    } else if (errno != EINTR) {
+      return Progress::failed;
+    }
+  }
+  return Progress::done;
+}
+
+void HttpConn::finish_response() {
+  responding_ = false;
+  file_.fd.reset();
+  parser_.reset();
+}
+
+// Closing a socket that still holds unread input sends RST instead of FIN, and an RST can make
+// the client drop the response we just wrote. Reading what is already here avoids that in the
+// common case (an error answered before the rest of the request was read).
+void HttpConn::drain_input() {
+  shutdown(fd_.get(), SHUT_WR);
+  for (int i = 0; i < 4 && read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer) > 0; ++i) {
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * @file http_conn.h
+ * The per-connection "user" class of chapter 4: one HTTP/1.1 connection serving static files.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "http_parser.h"
+#include "path_resolve.h"
+#include "time_wheel.h"
+#include "unique_fd.h"
+
+/**
+ * What every connection of one worker shares: the document root, the worker id, the idle
+ * timeout and the time wheel that enforces it, counters.
+ */
+struct HttpShared {
+  /** State for worker @p worker serving files under @p root, closing connections idle for @p idle. */
+  HttpShared(int root, int worker, std::chrono::milliseconds idle)
+      : root_fd(root), worker_id(worker), idle_timeout(idle) {}
+
+  int root_fd;    ///< the document root, opened once by the parent (O_PATH) and inherited
+  int worker_id;  ///< sent in X-Worker
+  std::chrono::milliseconds idle_timeout;  ///< --timeout: longest wait for progress
+  /** One timer per connection; ticked by the worker's event loop on SIGALRM (60 slots x 1 s). */
+  TimeWheel wheel{60, std::chrono::seconds(1)};
+  std::uint64_t requests = 0;    ///< responses started by this worker
+  std::uint64_t bytes_sent = 0;  ///< response bytes (heads and bodies) written by this worker
+  /**
+   * Scratch space for read(): a worker runs one connection at a time, so one buffer serves all
+   * of them, and an idle connection holds no read buffer at all.
+   */
+  char read_buffer[16 * 1024];
+
+  /** The connection-specific part of the stats line, e.g. "requests=12 bytes_sent=9000". */
+  std::string stats() const;
+};
+
+/**
+ * One HTTP/1.1 connection (the classic http_conn), owned by the worker's event loop from accept
+ * to close. Requests are parsed by HttpParser as bytes arrive (any split, pipelining); each is
+ * answered in order: a head built into a reused string, then the file sent with sendfile(2)
+ * straight from the page cache, across as many writes as the socket needs.
+ *
+ * Back-pressure: while a response is unfinished, the connection reads nothing more, so a client
+ * that pipelines without reading is throttled by TCP instead of growing our buffers. What a
+ * single read() brings beyond the current request waits in a buffer of at most 16 KiB.
+ *
+ * Idle timeout: the connection's timer is armed on accept and pushed back only on progress that
+ * matters, a complete request received or response bytes accepted by the socket. Bytes that do
+ * not complete a request do not count, so a client trickling one byte at a time cannot hold the
+ * connection longer than the timeout.
+ */
+class HttpConn {
+ public:
+  /** The per-process state all connections of this type share. */
+  using Shared = HttpShared;
+
+  /**
+   * Takes ownership of an accepted, nonblocking socket and arms its idle timer, which calls
+   * @p on_idle (the event loop closes the connection) if no progress is made in time.
+   */
+  HttpConn(UniqueFd fd, Shared& shared, std::function<void()> on_idle);
+
+  /**
+   * Does all the I/O the socket allows now (called on every epoll event for this fd): writes the
+   * pending response, answers buffered requests, reads more. Returns false when the connection
+   * is over (closed by the peer, "Connection: close", or an error); the loop then closes it.
+   */
+  bool process();
+
+ private:
+  enum class Progress { done, blocked, failed };
+
+  Progress write_response();
+  bool answer_buffered_request();
+  void start_response(const HttpRequest* request, HttpStatus status);
+  void finish_response();
+  void drain_input();
+  void made_progress();
+
+  UniqueFd fd_;
+  Shared& shared_;
+  HttpParser parser_;
+  std::string unparsed_;      // bytes read but not yet fed to the parser (pipelining)
+  std::string head_;          // response head (and error body) being written
+  std::size_t head_sent_ = 0;
+  OpenedFile file_;           // the file being sent, if any
+  off_t file_offset_ = 0;     // next byte of file_ to send
+  off_t file_end_ = 0;        // Content-Length promised for file_
+  bool responding_ = false;   // a response is being written
+  bool keep_alive_ = true;    // false: close after the current response
+  bool peer_closed_ = false;  // read() returned 0
+  // Last member, so it is destroyed first: its destructor takes it out of the wheel, and no
+  // callback can ever run for a connection that is gone.
+  Timer idle_timer_;
+};

@@ -1,0 +1,325 @@
+/**
+ * @file http_parser.cpp
+ * HttpParser: the request state machine. Pure code, run by a worker process for each
+ * connection it serves.
+ */
+#include "http_parser.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace {
+
+/** tchar from RFC 9110 §5.6.2: the bytes allowed in a token (method, field name). */
+bool is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+/** token = 1*tchar (RFC 9110 §5.6.2). */
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_tchar(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+/** RFC 9110 §5.5: a field value has no CTL except HTAB (so no NUL, CR, LF, DEL). */
+bool is_field_value(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+/** Target bytes: no CTL and no SP (RFC 9112 §3.2); bytes >= 0x80 are left to path decoding. */
+bool is_target_chars(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+/** Removes optional whitespace (SP / HTAB, RFC 9110 §5.6.3) from both ends. */
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/** ASCII case-insensitive equality; `lower` must already be lower case. */
+bool iequals(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+/** Content-Length = 1*DIGIT (RFC 9110 §8.6); false on anything else or on overflow. */
+bool parse_content_length(std::string_view s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  std::uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (n > (UINT64_MAX - digit) / 10) return false;
+    n = n * 10 + digit;
+  }
+  out = n;
+  return true;
+}
+
+/**
+ * HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
+ * Returns ok with the minor version for 1.0 / 1.1, 505 for another valid version, else 400.
+ */
+HttpStatus parse_version(std::string_view v, int& minor) {
+  const bool valid = v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' &&
+                     v[6] == '.' && v[7] >= '0' && v[7] <= '9';
+  if (!valid) return HttpStatus::bad_request;
+  if (v[5] != '1' || (v[7] != '0' && v[7] != '1')) return HttpStatus::version_not_supported;
+  minor = v[7] - '0';
+  return HttpStatus::ok;
+}
+
+}  // namespace
+
+std::size_t HttpParser::feed(const char* data, std::size_t len) {
+  std::size_t pos = 0;
+  while (result_ == Result::incomplete) {
+    if (check_state_ == CheckState::content) {
+      parse_content(len, pos);
+      break;  // either the body is complete or the input is used up
+    }
+    // open: need more bytes; bad: fail() has already recorded why.
+    if (parse_line(data, len, pos) != LineStatus::ok) break;
+    process_line(line_);
+    line_.clear();
+  }
+  return pos;
+}
+
+void HttpParser::reset() {
+  check_state_ = CheckState::request_line;
+  result_ = Result::incomplete;
+  error_ = HttpStatus::ok;
+  request_.method = Method::get;
+  request_.target.clear();  // clear(), not a new string: keep the capacity for the next request
+  request_.minor_version = 1;
+  request_.keep_alive = true;
+  request_.content_length = 0;
+  line_.clear();
+  unit_bytes_ = 0;
+  pending_cr_ = false;
+  empty_lines_ = 0;
+  host_seen_ = false;
+  content_length_seen_ = false;
+  transfer_encoding_seen_ = false;
+  close_seen_ = false;
+  keep_alive_seen_ = false;
+  body_left_ = 0;
+}
+
+/** The byte budget of the current unit: one request line, or the whole header section. */
+std::size_t HttpParser::unit_limit() const {
+  return check_state_ == CheckState::request_line ? kMaxRequestLine : kMaxHeaderSection;
+}
+
+/**
+ * The line scanner. Appends bytes to line_ until a line terminator: CRLF, or a bare LF
+ * (RFC 9112 §2.2 lets a recipient accept it). A CR not followed by LF is an error. Every
+ * consumed byte counts against the unit's limit, and the limit is checked as soon as it is
+ * reached without a line end, so line_ never holds more than the limit.
+ */
+HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len, std::size_t& pos) {
+  const std::size_t limit = unit_limit();
+  for (;;) {
+    if (unit_bytes_ >= limit) {  // the line (or section) cannot end within the limit
+      fail(check_state_ == CheckState::request_line ? HttpStatus::uri_too_long
+                                                    : HttpStatus::header_fields_too_large);
+      return LineStatus::bad;
+    }
+    if (pos == len) return LineStatus::open;
+    if (pending_cr_) {
+      if (data[pos] != '\n') {  // bare CR (RFC 9112 §2.2)
+        fail(HttpStatus::bad_request);
+        return LineStatus::bad;
+      }
+      ++pos;
+      ++unit_bytes_;
+      pending_cr_ = false;
+      return LineStatus::ok;
+    }
+    // Look for CR or LF, but never past the bytes the limit still allows.
+    const std::size_t window = std::min(len - pos, limit - unit_bytes_);
+    const char* begin = data + pos;
+    const char* end =
+        std::find_if(begin, begin + window, [](char c) { return c == '\r' || c == '\n'; });
+    const auto n = static_cast<std::size_t>(end - begin);
+    line_.append(begin, n);
+    pos += n;
+    unit_bytes_ += n;
+    if (n == window) continue;  // no terminator in the window: limit check or need more
+    ++pos;
+    ++unit_bytes_;
+    if (*end == '\n') return LineStatus::ok;
+    pending_cr_ = true;
+  }
+}
+
+void HttpParser::process_line(std::string_view line) {
+  if (check_state_ == CheckState::request_line) {
+    parse_request_line(line);
+  } else {
+    parse_headers(line);
+  }
+}
+
+/** request-line = method SP request-target SP HTTP-version (RFC 9112 §3). */
+void HttpParser::parse_request_line(std::string_view line) {
+  if (line.empty()) {  // RFC 9112 §2.2: ignore at least one empty line before the request
+    if (++empty_lines_ > kMaxLeadingEmptyLines) return fail(HttpStatus::bad_request);
+    unit_bytes_ = 0;
+    return;
+  }
+  const std::size_t sp1 = line.find(' ');
+  const std::size_t sp2 = line.rfind(' ');
+  // Exactly single spaces: an extra SP lands in the method, target or version and fails there.
+  if (sp1 == std::string_view::npos || sp1 == sp2) return fail(HttpStatus::bad_request);
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  // Syntax first (400), then the version (505), then whether we serve the method (405/501).
+  if (!is_token(method) || !is_target_chars(target)) return fail(HttpStatus::bad_request);
+  if (!parse_target(target)) return fail(HttpStatus::bad_request);
+  const HttpStatus version_status = parse_version(version, request_.minor_version);
+  if (version_status != HttpStatus::ok) return fail(version_status);
+  if (!parse_method(method)) return;
+  check_state_ = CheckState::headers;
+  unit_bytes_ = 0;
+}
+
+/** Methods are case-sensitive (RFC 9110 §9.1): GET/HEAD served, other standard ones 405. */
+bool HttpParser::parse_method(std::string_view method) {
+  if (method == "GET") {
+    request_.method = Method::get;
+    return true;
+  }
+  if (method == "HEAD") {
+    request_.method = Method::head;
+    return true;
+  }
+  static constexpr std::string_view kKnown[] = {"POST",    "PUT",   "DELETE", "CONNECT",
+                                                "OPTIONS", "TRACE", "PATCH"};
+  const bool known = std::find(std::begin(kKnown), std::end(kKnown), method) != std::end(kKnown);
+  fail(known ? HttpStatus::method_not_allowed : HttpStatus::not_implemented);
+  return false;
+}
+
+/**
+ * Accepts origin-form and absolute-form (RFC 9112 §3.2.1, §3.2.2) and stores the
+ * origin-form part. Asterisk-form and authority-form are for OPTIONS / CONNECT, which
+ * we do not serve, so they are malformed here.
+ */
+bool HttpParser::parse_target(std::string_view target) {
+  if (!target.empty() && target[0] == '/') {
+    request_.target.assign(target.data(), target.size());
+    return true;
+  }
+  std::size_t scheme_len = 0;
+  if (iequals(target.substr(0, 7), "http://")) scheme_len = 7;
+  if (iequals(target.substr(0, 8), "https://")) scheme_len = 8;
+  if (scheme_len == 0) return false;
+  const std::string_view rest = target.substr(scheme_len);
+  const std::size_t path_start = rest.find_first_of("/?");
+  if (path_start == 0 || rest.empty()) return false;  // no host
+  if (path_start == std::string_view::npos) {
+    request_.target.assign("/");
+    return true;
+  }
+  const std::string_view path = rest.substr(path_start);
+  request_.target.assign(path[0] == '?' ? "/" : "");
+  request_.target.append(path.data(), path.size());
+  return true;
+}
+
+/** field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). */
+void HttpParser::parse_headers(std::string_view line) {
+  if (line.empty()) return end_of_headers();
+  // obs-fold (RFC 9112 §5.2), or whitespace before the first field (§2.2): reject.
+  if (line[0] == ' ' || line[0] == '\t') return fail(HttpStatus::bad_request);
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return fail(HttpStatus::bad_request);
+  const std::string_view name = line.substr(0, colon);
+  const std::string_view value = line.substr(colon + 1);
+  // A name is a token, so "Host :" fails here as RFC 9112 §5.1 requires.
+  if (!is_token(name) || !is_field_value(value)) return fail(HttpStatus::bad_request);
+  parse_header_field(name, trim_ows(value));
+}
+
+/** Acts on the few fields that matter to an origin server of static files. */
+void HttpParser::parse_header_field(std::string_view name, std::string_view value) {
+  if (iequals(name, "host")) {
+    if (host_seen_) return fail(HttpStatus::bad_request);  // RFC 9112 §3.2
+    host_seen_ = true;
+    return;
+  }
+  if (iequals(name, "content-length")) {
+    // RFC 9112 §6.3: duplicates (even equal) and non-digits are framing errors.
+    if (content_length_seen_) return fail(HttpStatus::bad_request);
+    content_length_seen_ = true;
+    if (!parse_content_length(value, request_.content_length)) fail(HttpStatus::bad_request);
+    return;
+  }
+  if (iequals(name, "transfer-encoding")) {
+    transfer_encoding_seen_ = true;  // judged at the end of the section, see end_of_headers()
+    return;
+  }
+  if (iequals(name, "connection")) parse_connection(value);
+}
+
+/** Connection = #connection-option (RFC 9110 §7.6.1): a comma list, case-insensitive. */
+void HttpParser::parse_connection(std::string_view value) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    const std::string_view option = trim_ows(value.substr(0, comma));
+    if (iequals(option, "close")) close_seen_ = true;
+    if (iequals(option, "keep-alive")) keep_alive_seen_ = true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+/** The empty line: decide the framing (RFC 9112 §6.3) and persistence (§9.3). */
+void HttpParser::end_of_headers() {
+  if (request_.minor_version == 1 && !host_seen_) return fail(HttpStatus::bad_request);
+  // Both framings at once is the classic request-smuggling vector (RFC 9112 §6.1).
+  if (transfer_encoding_seen_ && content_length_seen_) return fail(HttpStatus::bad_request);
+  if (transfer_encoding_seen_) return fail(HttpStatus::not_implemented);
+  if (request_.content_length > kMaxBody) return fail(HttpStatus::payload_too_large);
+  request_.keep_alive =
+      request_.minor_version == 1 ? !close_seen_ : keep_alive_seen_ && !close_seen_;
+  body_left_ = request_.content_length;
+  check_state_ = CheckState::content;
+  if (body_left_ == 0) result_ = Result::complete;
+}
+
+/** The body is counted and discarded, never stored. */
+void HttpParser::parse_content(std::size_t len, std::size_t& pos) {
+  const std::uint64_t available = len - pos;
+  const std::uint64_t n = std::min(body_left_, available);
+  pos += static_cast<std::size_t>(n);
+  body_left_ -= n;
+  if (body_left_ == 0) result_ = Result::complete;
+}
+
+void HttpParser::fail(HttpStatus status) {
+  result_ = Result::error;
+  error_ = status;
+}

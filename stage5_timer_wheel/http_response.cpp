@@ -1,0 +1,252 @@
+/**
+ * @file http_response.cpp
+ * Response heads, dates, content types and error pages. Pure except for reading the clock
+ * in http_date_now(); run by a worker process for every response.
+ */
+#include "http_response.h"
+
+#include <charconv>
+
+namespace {
+
+constexpr std::size_t kDateLength = 29;  // "Sun, 06 Nov 1994 08:49:37 GMT"
+
+/** Appends an unsigned integer in decimal without allocating a temporary string. */
+void append_number(std::string& out, std::uint64_t n) {
+  char buf[20];
+  const auto result = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, result.ptr);
+}
+
+/** Writes two decimal digits. */
+char* put2(char* p, int n) {
+  *p++ = static_cast<char>('0' + n / 10);
+  *p++ = static_cast<char>('0' + n % 10);
+  return p;
+}
+
+/** Copies a string literal's characters (no NUL). */
+char* put(char* p, std::string_view s) {
+  for (char c : s) *p++ = c;
+  return p;
+}
+
+/**
+ * Formats `t` as an IMF-fixdate into buf[0..29). Civil date from H. Hinnant's
+ * civil_from_days: exact for the proleptic Gregorian calendar, no gmtime_r (which may
+ * take the tz lock), no strftime (locale-dependent). Clamped to years 0000..9999.
+ */
+void format_http_date(std::int64_t t, char* buf) {
+  static constexpr std::string_view kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  constexpr std::int64_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr std::int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
+  t = t < kMin ? kMin : (t > kMax ? kMax : t);
+  std::int64_t days = t / 86400;
+  std::int64_t secs = t % 86400;
+  if (secs < 0) {
+    secs += 86400;
+    --days;
+  }
+  const auto weekday = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const auto day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const auto month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const auto year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+  char* p = put(buf, kDays[weekday]);
+  p = put(p, ", ");
+  p = put2(p, day);
+  *p++ = ' ';
+  p = put(p, kMonths[month - 1]);
+  *p++ = ' ';
+  p = put2(p, year / 100);
+  p = put2(p, year % 100);
+  *p++ = ' ';
+  p = put2(p, static_cast<int>(secs / 3600));
+  *p++ = ':';
+  p = put2(p, static_cast<int>(secs / 60 % 60));
+  *p++ = ':';
+  p = put2(p, static_cast<int>(secs % 60));
+  put(p, " GMT");
+}
+
+/** ASCII case-insensitive equality; `lower` must already be lower case. */
+bool iequals(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+struct MimeType {
+  std::string_view extension;
+  std::string_view type;
+};
+
+// A linear scan over 19 entries beats hashing at this size; sort by frequency if it grows.
+constexpr MimeType kMimeTypes[] = {
+    {"html", "text/html; charset=utf-8"},
+    {"htm", "text/html; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},  // RFC 9239
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"json", "application/json"},  // RFC 8259 §11: UTF-8 by definition, no charset parameter
+    {"txt", "text/plain; charset=utf-8"},
+    {"md", "text/markdown; charset=utf-8"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"svg", "image/svg+xml"},
+    {"ico", "image/x-icon"},
+    {"webp", "image/webp"},
+    {"pdf", "application/pdf"},
+    {"wasm", "application/wasm"},
+    {"xml", "text/xml; charset=utf-8"},
+};
+
+// Cache for http_date_now(): one per worker process, defined here and not in the header.
+time_t cached_second = -1;
+char cached_date[kDateLength];
+
+}  // namespace
+
+std::string_view reason_phrase(HttpStatus status) {
+  switch (status) {
+    case HttpStatus::ok:
+      return "OK";
+    case HttpStatus::bad_request:
+      return "Bad Request";
+    case HttpStatus::forbidden:
+      return "Forbidden";
+    case HttpStatus::not_found:
+      return "Not Found";
+    case HttpStatus::method_not_allowed:
+      return "Method Not Allowed";
+    case HttpStatus::payload_too_large:
+      return "Content Too Large";  // RFC 9110 §15.5.14 renamed "Payload Too Large"
+    case HttpStatus::uri_too_long:
+      return "URI Too Long";
+    case HttpStatus::header_fields_too_large:
+      return "Request Header Fields Too Large";  // RFC 6585 §5
+    case HttpStatus::internal_server_error:
+      return "Internal Server Error";
+    case HttpStatus::not_implemented:
+      return "Not Implemented";
+    case HttpStatus::version_not_supported:
+      return "HTTP Version Not Supported";
+  }
+  return "Unknown";
+}
+
+std::string_view content_type_for(std::string_view path) {
+  constexpr std::string_view kDefault = "application/octet-stream";
+  const std::size_t dot = path.rfind('.');
+  const std::size_t slash = path.rfind('/');
+  if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) {
+    return kDefault;
+  }
+  const std::string_view extension = path.substr(dot + 1);
+  for (const MimeType& mime : kMimeTypes) {
+    if (iequals(extension, mime.extension)) return mime.type;
+  }
+  return kDefault;
+}
+
+std::string_view http_date_now() {
+  timespec now{};
+  // The coarse clock is a vDSO read with no syscall; its few-ms lag is far below 1 s.
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) != 0) now.tv_sec = time(nullptr);
+  if (now.tv_sec != cached_second) {
+    format_http_date(now.tv_sec, cached_date);
+    cached_second = now.tv_sec;
+  }
+  return std::string_view(cached_date, kDateLength);
+}
+
+std::string http_date(time_t t) {
+  char buf[kDateLength];
+  format_http_date(t, buf);
+  return std::string(buf, kDateLength);
+}
+
+void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,
+                          std::string_view content_type, const timespec* last_modified,
+                          bool keep_alive, int worker_id, int minor_version) {
+  out.append(minor_version == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  append_number(out, static_cast<std::uint64_t>(status));
+  out.push_back(' ');
+  out.append(reason_phrase(status));
+  out.append("\r\nDate: ");
+  out.append(http_date_now());
+  out.append("\r\nServer: prefork/1.0\r\nContent-Length: ");
+  append_number(out, content_length);
+  out.append("\r\nContent-Type: ");
+  out.append(content_type);
+  out.append("\r\n");
+  if (last_modified != nullptr) {
+    char buf[kDateLength];
+    format_http_date(last_modified->tv_sec, buf);
+    out.append("Last-Modified: ");
+    out.append(buf, kDateLength);
+    out.append("\r\n");
+  }
+  if (status == HttpStatus::method_not_allowed) out.append("Allow: GET, HEAD\r\n");
+  if (!keep_alive) out.append("Connection: close\r\n");
+  // HTTP/1.0 persistence is opt-in on both sides: echo keep-alive or the client closes.
+  if (keep_alive && minor_version == 0) out.append("Connection: keep-alive\r\n");
+  if (worker_id >= 0) {
+    out.append("X-Worker: ");
+    append_number(out, static_cast<std::uint64_t>(worker_id));
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+std::string_view error_page(HttpStatus status) {
+  // Spelled out, not built at run time: the pages are static data shared by every response.
+  switch (status) {
+    case HttpStatus::ok:
+      return "";
+    case HttpStatus::bad_request:
+      return "<html><head><title>400 Bad Request</title></head>"
+             "<body><h1>400 Bad Request</h1></body></html>\n";
+    case HttpStatus::forbidden:
+      return "<html><head><title>403 Forbidden</title></head>"
+             "<body><h1>403 Forbidden</h1></body></html>\n";
+    case HttpStatus::not_found:
+      return "<html><head><title>404 Not Found</title></head>"
+             "<body><h1>404 Not Found</h1></body></html>\n";
+    case HttpStatus::method_not_allowed:
+      return "<html><head><title>405 Method Not Allowed</title></head>"
+             "<body><h1>405 Method Not Allowed</h1></body></html>\n";
+    case HttpStatus::payload_too_large:
+      return "<html><head><title>413 Content Too Large</title></head>"
+             "<body><h1>413 Content Too Large</h1></body></html>\n";
+    case HttpStatus::uri_too_long:
+      return "<html><head><title>414 URI Too Long</title></head>"
+             "<body><h1>414 URI Too Long</h1></body></html>\n";
+    case HttpStatus::header_fields_too_large:
+      return "<html><head><title>431 Request Header Fields Too Large</title></head>"
+             "<body><h1>431 Request Header Fields Too Large</h1></body></html>\n";
+    case HttpStatus::internal_server_error:
+      return "<html><head><title>500 Internal Server Error</title></head>"
+             "<body><h1>500 Internal Server Error</h1></body></html>\n";
+    case HttpStatus::not_implemented:
+      return "<html><head><title>501 Not Implemented</title></head>"
+             "<body><h1>501 Not Implemented</h1></body></html>\n";
+    case HttpStatus::version_not_supported:
+      return "<html><head><title>505 HTTP Version Not Supported</title></head>"
+             "<body><h1>505 HTTP Version Not Supported</h1></body></html>\n";
+  }
+  return "";
+}

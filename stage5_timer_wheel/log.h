@@ -1,0 +1,35 @@
+/**
+ * @file log.h
+ * One-line logging to stderr with the role of the process in front, and the fatal-error helper.
+ */
+#pragma once
+
+/**
+ * Sets the prefix of every log line of this process, e.g. "pid 4711" or "worker 2 4713".
+ * Called once at start-up (and again by a worker right after fork).
+ */
+void set_log_role(const char* role);
+
+/** Turns per-connection logging (log_verbose) on or off; off by default. */
+void set_verbose(bool on);
+
+/** True when --verbose was given. */
+bool verbose();
+
+/**
+ * Writes "[role] message\n" to stderr with a single write(2), so that lines from several
+ * processes sharing the terminal never interleave. printf-style; errno is preserved.
+ */
+void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+/** Like log_line, but only with --verbose: for events that happen per connection. */
+#define log_verbose(...)                   \
+  do {                                     \
+    if (verbose()) log_line(__VA_ARGS__); \
+  } while (0)
+
+/**
+ * Start-up failure: prints "server: <what>: <strerror(errno)>" to stderr and exits with status 1.
+ * Used only before the event loop runs; inside the loop we log and carry on.
+ */
+[[noreturn]] void die(const char* what);

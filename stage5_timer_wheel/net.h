@@ -1,0 +1,20 @@
+/**
+ * @file net.h
+ * The listening socket: created once, before the event loop starts.
+ */
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "unique_fd.h"
+
+/**
+ * Creates a nonblocking, close-on-exec TCP socket listening on @p host:@p port (SO_REUSEADDR,
+ * backlog SOMAXCONN). Port 0 lets the kernel choose. On failure prints one line such as
+ * "server: bind 127.0.0.1:8080: Address already in use" and exits 1.
+ */
+UniqueFd make_listen_socket(const std::string& host, std::uint16_t port);
+
+/** The address a socket is bound to, as "127.0.0.1:41235" or "[::1]:41235" (the real port). */
+std::string local_address(int socket_fd);

@@ -1,0 +1,122 @@
+/**
+ * @file options.cpp
+ * Command-line parsing with getopt_long; every value is checked before the server starts.
+ */
+#include "options.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+
+namespace {
+
+constexpr int kMaxWorkers = 256;
+
+const char kUsage[] =
+    "usage: server [-H ADDR] [-p PORT] [-w N] [-r DIR] [-t SEC] [-v] [-h]\n"
+    "  -H, --host ADDR     listen address (default 127.0.0.1)\n"
+    "  -p, --port PORT     TCP port, 0 = pick a free one (default 8080)\n"
+    "  -w, --workers N     worker processes, 1..256 (default: number of CPUs)\n"
+    "  -r, --root DIR      document root (default: www next to the binary)\n"
+    "  -t, --timeout SEC   idle timeout, 1..86400 (default 60)\n"
+    "  -v, --verbose       log every connection and event (default: lifecycle only)\n"
+    "  -h, --help          show this help\n";
+
+[[noreturn]] void usage_error(const char* message, const char* value) {
+  fprintf(stderr, "server: %s '%s'\nTry 'server --help' for more information.\n", message, value);
+  exit(2);
+}
+
+/** Parses a whole decimal number in [min, max]; anything else ("", "12x", "-1") is an error. */
+long parse_number(const char* text, long min, long max, const char* what) {
+  char* end = nullptr;
+  errno = 0;
+  const long value = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < min || value > max) {
+    char message[96];
+    snprintf(message, sizeof message, "%s must be a number from %ld to %ld, not", what, min, max);
+    usage_error(message, text);
+  }
+  return value;
+}
+
+/** "www" in the directory of the running binary, so `make run` works from anywhere. */
+std::string default_root() {
+  char path[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return "www";
+  const std::string binary(path, static_cast<std::size_t>(n));
+  return binary.substr(0, binary.rfind('/') + 1) + "www";
+}
+
+bool is_ip_address(const char* text) {
+  unsigned char buffer[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, text, buffer) == 1 || inet_pton(AF_INET6, text, buffer) == 1;
+}
+
+}  // namespace
+
+Options parse_options(int argc, char** argv) {
+  static const option kLongOptions[] = {
+      {"host", required_argument, nullptr, 'H'},
+      {"port", required_argument, nullptr, 'p'},
+      {"workers", required_argument, nullptr, 'w'},
+      {"root", required_argument, nullptr, 'r'},
+      {"timeout", required_argument, nullptr, 't'},
+      {"verbose", no_argument, nullptr, 'v'},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0},
+  };
+  Options options;
+  opterr = 0;  // we print our own messages
+  int c;
+  while ((c = getopt_long(argc, argv, ":H:p:w:r:t:vh", kLongOptions, nullptr)) != -1) {
+    switch (c) {
+      case 'H':
+        if (!is_ip_address(optarg)) usage_error("--host must be an IPv4 or IPv6 address, not", optarg);
+        options.host = optarg;
+        break;
+      case 'p':
+        options.port = static_cast<std::uint16_t>(parse_number(optarg, 0, 65535, "--port"));
+        break;
+      case 'w':
+        options.workers = static_cast<int>(parse_number(optarg, 1, kMaxWorkers, "--workers"));
+        break;
+      case 'r':
+        options.root = optarg;
+        break;
+      case 't':
+        options.timeout = static_cast<int>(parse_number(optarg, 1, 86400, "--timeout"));
+        break;
+      case 'v':
+        options.verbose = true;
+        break;
+      case 'h':
+        fputs(kUsage, stdout);
+        exit(0);
+      case ':':
+        usage_error("missing value for option", argv[optind - 1]);
+      default: {
+        // getopt reports an unknown short option in optopt, an unknown long one in argv.
+        const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
+        usage_error("unknown option", optopt != 0 ? short_option : argv[optind - 1]);
+      }
+    }
+  }
+  if (optind < argc) usage_error("unexpected argument", argv[optind]);
+  if (options.workers == 0) {
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    options.workers = cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : static_cast<int>(cpus);
+  }
+  if (options.root.empty()) options.root = default_root();
+  struct stat info;
+  if (stat(options.root.c_str(), &info) == -1 || !S_ISDIR(info.st_mode))
+    usage_error("--root must be an existing directory, not", options.root.c_str());
+  return options;
+}

@@ -1,0 +1,68 @@
+/**
+ * @file path_resolve.h
+ * From a request target to an open file under the document root, without ever leaving it.
+ *
+ * resolve_target() is pure string work; open_under_root() asks the kernel (openat2 with
+ * RESOLVE_BENEATH) so that symlinks cannot leave the root either. Both run in a worker
+ * process, once per request.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "http_parser.h"
+#include "unique_fd.h"
+
+/** Result of resolve_target(): when status is ok, `relative` is safe to open under the root. */
+struct ResolvedPath {
+  HttpStatus status = HttpStatus::bad_request;
+  std::string relative;  ///< e.g. "index.html", "docs/a.css"; never "/..." nor a ".." segment.
+};
+
+/**
+ * Turns a request target into a relative path. Pure.
+ *
+ * Strips "?query" and "#fragment", percent-decodes each segment (RFC 3986 §2.1; a bad %xx
+ * or a NUL -> 400; an encoded '/' (%2F) -> 404, since no file name can contain '/'),
+ * removes "." and ".." segments (RFC 3986 §5.2.4; climbing above the root -> 403), collapses
+ * empty segments ("//"), and appends "index.html" when the path names a directory ("/",
+ * "/docs/", "/docs/.").
+ */
+ResolvedPath resolve_target(std::string_view target);
+
+/**
+ * Same as resolve_target(target), but writes into a caller-owned string that is reused from
+ * request to request, so the hot path does not allocate. `relative` is meaningful only when
+ * the result is HttpStatus::ok.
+ */
+HttpStatus resolve_target(std::string_view target, std::string& relative);
+
+/** Result of open_under_root(): when status is ok, `fd` is an open regular file. */
+struct OpenedFile {
+  HttpStatus status = HttpStatus::not_found;
+  UniqueFd fd;         ///< O_RDONLY | O_CLOEXEC | O_NONBLOCK, regular file, inside the root.
+  off_t size = 0;        ///< From fstat, for Content-Length.
+  timespec mtime{};      ///< From fstat, for Last-Modified.
+  std::string relative;  ///< The path actually opened ("docs/index.html" for "docs").
+};
+
+/**
+ * Opens `relative` under the directory `root_dir_fd` with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS), so that neither "..", an absolute path nor a symlink can reach
+ * outside the root; symlinks that stay inside are followed. A directory is replaced by its
+ * "index.html" (same rules). Status: ok; 403 for an escape attempt (EXDEV, ELOOP), EACCES,
+ * or anything but a regular file (FIFOs are opened O_NONBLOCK so they cannot block);
+ * 404 for ENOENT, ENOTDIR, ENAMETOOLONG; 500 otherwise (e.g. EMFILE).
+ */
+OpenedFile open_under_root(int root_dir_fd, const std::string& relative);
+
+/**
+ * Same as open_under_root(root_dir_fd, file.relative), but fills a caller-owned OpenedFile
+ * that is reused per connection (no allocation): `file.relative` is the input and becomes
+ * the path actually opened; any fd the handle held before is closed first.
+ */
+void open_under_root(int root_dir_fd, OpenedFile& file);

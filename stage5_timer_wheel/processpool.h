@@ -1,0 +1,281 @@
+/**
+ * @file processpool.h
+ * The process pool (进程池): a parent that pre-forks workers and hands them new connections.
+ */
+#pragma once
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "event_loop.h"
+#include "log.h"
+#include "sig_pipe.h"
+#include "unique_fd.h"
+
+/** One worker as the parent sees it: an entry of the classic process table. */
+struct ChildProcess {
+  pid_t pid = -1;    ///< -1 once the worker has died and been reaped
+  UniqueFd channel;  ///< the parent's end of the socketpair shared with this worker
+};
+
+/**
+ * A pre-forked pool of workers serving connections of type T (see EventLoop for what T provides).
+ *
+ * The parent owns the listening socket but never accepts: when a connection is waiting it writes
+ * one byte to a worker's channel, and that worker accepts on the listening socket it inherited.
+ * Every process has its own signal pipe and epoll instance. SIGCHLD makes the parent reap dead
+ * workers; SIGINT/SIGTERM make it stop every worker and then exit; a worker whose parent is gone
+ * sees EOF on its channel and exits.
+ */
+template <typename T>
+class ProcessPool {
+ public:
+  /** Takes the listening socket; nothing is forked yet. */
+  ProcessPool(UniqueFd listen_fd, int worker_count);
+
+  /**
+   * Forks the workers. Returns only in the parent. Each worker builds its per-process state with
+   * `make_shared(worker_id)`, runs its EventLoop, and exits with its status: it never returns.
+   */
+  template <typename MakeShared>
+  void start(MakeShared make_shared);
+
+  /** The parent's loop: hands out connections until stopped or until every worker is gone. */
+  int run_parent();
+
+ private:
+  static constexpr int kMaxEvents = 64;
+  static constexpr int kStopDeadlineMs = 3000;  // then SIGKILL, as nginx's master does
+
+  template <typename MakeShared>
+  [[noreturn]] void run_child(UniqueFd channel, MakeShared& make_shared);
+  void set_up_parent();
+  void watch(int fd);
+  void dispatch_connection();
+  int pick_worker();
+  void handle_signals();
+  void reap_children();
+  void stop_workers();
+  int live_workers() const;
+
+  UniqueFd listen_;
+  int process_id_ = -1;  // -1 in the parent, i in worker i
+  std::vector<ChildProcess> all_child_process_;
+  UniqueFd epoll_;
+  UniqueFd sig_pipe_;
+  bool stopping_ = false;
+  std::uint64_t dispatched_ = 0;
+  int next_worker_ = 0;  // where the round-robin search starts
+};
+
+template <typename T>
+ProcessPool<T>::ProcessPool(UniqueFd listen_fd, int worker_count)
+    : listen_(std::move(listen_fd)), all_child_process_(worker_count) {}
+
+template <typename T>
+template <typename MakeShared>
+void ProcessPool<T>::start(MakeShared make_shared) {
+  // The parent installs its signal handlers only after every fork: a worker that inherited them
+  // would write its signals into the parent's pipe during the moments before it sets up its own.
+  for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
+    int ends[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends) == -1)
+      die("socketpair");
+    const pid_t pid = fork();
+    if (pid == -1) die("fork");  // not the child! the workers forked so far see EOF and exit
+    if (pid == 0) {
+      process_id_ = i;
+      close(ends[0]);
+      // Close the parent's ends of the earlier siblings' channels, inherited by fork. Were one
+      // left open here, that sibling would never see EOF when the parent dies.
+      for (int j = 0; j < i; ++j) all_child_process_[j].channel.reset();
+      run_child(UniqueFd(ends[1]), make_shared);
+    }
+    close(ends[1]);
+    all_child_process_[i].pid = pid;
+    all_child_process_[i].channel.reset(ends[0]);
+  }
+  // Before start() returns and the ready line is printed, so no signal finds default actions.
+  set_up_parent();
+}
+
+template <typename T>
+template <typename MakeShared>
+void ProcessPool<T>::run_child(UniqueFd channel, MakeShared& make_shared) {
+  const std::string role = "worker " + std::to_string(process_id_) + " " + std::to_string(getpid());
+  set_log_role(role.c_str());
+  typename T::Shared shared = make_shared(process_id_);
+  int status;
+  {
+    EventLoop<T> loop(std::move(listen_), std::move(channel), shared);
+    log_line("started");
+    status = loop.run();
+  }
+  exit(status);
+}
+
+template <typename T>
+void ProcessPool<T>::watch(int fd) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLET;
+  event.data.fd = fd;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == -1) die("epoll_ctl");
+}
+
+template <typename T>
+void ProcessPool<T>::set_up_parent() {
+  epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) die("epoll_create1");
+  sig_pipe_ = set_up_sig_pipe();
+  add_sig(SIGCHLD);
+  add_sig(SIGINT);
+  add_sig(SIGTERM);
+  add_sig(SIGUSR1);
+  ignore_sig(SIGPIPE);  // a channel write to a dead worker fails with EPIPE instead
+  // Edge-triggered: the parent never accepts, so level-triggered would report the same waiting
+  // connection again and again until a worker took it. An edge comes with every new connection.
+  watch(listen_.get());
+  watch(sig_pipe_.get());
+}
+
+template <typename T>
+int ProcessPool<T>::run_parent() {
+  // A worker may have died before the handlers were installed: reap it now.
+  reap_children();
+
+  epoll_event events[kMaxEvents];
+  while (live_workers() > 0) {
+    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, stopping_ ? kStopDeadlineMs : -1);
+    if (n == -1) {
+      if (errno == EINTR) continue;
+      log_line("epoll_wait: %s", strerror(errno));
+      return 1;
+    }
+    if (n == 0) {  // stopping, and some worker ignored SIGTERM for kStopDeadlineMs
+      for (const ChildProcess& child : all_child_process_)
+        if (child.pid > 0) kill(child.pid, SIGKILL);
+      continue;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == listen_.get()) {
+        if (!stopping_) dispatch_connection();
+      } else {
+        handle_signals();
+      }
+    }
+  }
+  if (stopping_) {
+    log_line("all workers stopped, exiting");
+    return 0;
+  }
+  log_line("all workers are gone, exiting");
+  return 1;
+}
+
+// The byte is only a wake-up call (see EventLoop::take_notifications), so when the channel is
+// full the worker already has one pending and nothing is lost by dropping this one.
+template <typename T>
+void ProcessPool<T>::dispatch_connection() {
+  const int worker = pick_worker();
+  if (worker < 0) return;
+  const char byte = 1;
+  if (write(all_child_process_[worker].channel.get(), &byte, 1) == 1) {
+    ++dispatched_;
+    log_verbose("connection -> worker %d", worker);
+  } else if (errno != EAGAIN) {
+    // EPIPE: the worker died and SIGCHLD has not been handled yet. Its byte is lost; the
+    // connection stays in the backlog until reap_children() nudges a survivor.
+    log_line("notify worker %d: %s", worker, strerror(errno));
+  }
+}
+
+// Round robin (轮流选择): start after the worker chosen last time and take the first live one.
+// O(workers) in the worst case, when most are dead; fine for at most 256 workers.
+template <typename T>
+int ProcessPool<T>::pick_worker() {
+  const int count = static_cast<int>(all_child_process_.size());
+  for (int step = 0; step < count; ++step) {
+    const int candidate = (next_worker_ + step) % count;
+    if (all_child_process_[candidate].pid > 0) {
+      next_worker_ = (candidate + 1) % count;
+      return candidate;
+    }
+  }
+  return -1;
+}
+
+template <typename T>
+void ProcessPool<T>::handle_signals() {
+  int signals[64];
+  std::size_t n;
+  while ((n = read_signals(sig_pipe_.get(), signals, 64)) > 0) {
+    for (std::size_t i = 0; i < n; ++i) {
+      switch (signals[i]) {
+        case SIGCHLD:
+          reap_children();
+          break;
+        case SIGINT:
+        case SIGTERM:
+          log_line("got SIG%s: stopping %d workers", sigabbrev_np(signals[i]), live_workers());
+          stop_workers();
+          break;
+        case SIGUSR1:
+          log_line("stats: workers_alive=%d dispatched=%llu", live_workers(),
+                   static_cast<unsigned long long>(dispatched_));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+// SIGCHLD is not counted: several deaths may arrive as one signal. So reap in a loop until
+// waitpid says no other child has exited.
+template <typename T>
+void ProcessPool<T>::reap_children() {
+  bool lost_a_worker = false;
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (std::size_t i = 0; i < all_child_process_.size(); ++i) {
+      ChildProcess& child = all_child_process_[i];
+      if (child.pid != pid) continue;
+      if (WIFSIGNALED(status))
+        log_line("worker %zu (pid %d) killed by SIG%s", i, pid, sigabbrev_np(WTERMSIG(status)));
+      else
+        log_line("worker %zu (pid %d) exited with status %d", i, pid, WEXITSTATUS(status));
+      child.pid = -1;
+      child.channel.reset();
+      lost_a_worker = true;
+    }
+  }
+  // The dead worker may have taken notifications with it; let a survivor check the backlog.
+  if (lost_a_worker && !stopping_) dispatch_connection();
+}
+
+template <typename T>
+void ProcessPool<T>::stop_workers() {
+  stopping_ = true;
+  for (const ChildProcess& child : all_child_process_)
+    if (child.pid > 0) kill(child.pid, SIGTERM);
+}
+
+template <typename T>
+int ProcessPool<T>::live_workers() const {
+  int live = 0;
+  for (const ChildProcess& child : all_child_process_)
+    if (child.pid > 0) ++live;
+  return live;
+}

@@ -1,0 +1,35 @@
+/**
+ * @file sig_pipe.h
+ * The signal pipe (信号管道): signals become bytes that the event loop reads like any other fd.
+ * This is the "unified event source" (统一事件源) of the classic design.
+ */
+#pragma once
+
+#include <cstddef>
+
+#include "unique_fd.h"
+
+/**
+ * Creates the signal pipe of the calling process and returns its read end, to be watched by
+ * epoll. Both ends are nonblocking and close-on-exec. Calling it again (as a forked worker does)
+ * replaces the write end that signal handlers use, so each process has its own pipe.
+ */
+UniqueFd set_up_sig_pipe();
+
+/**
+ * Installs the signal-pipe handler for @p sig: the handler saves errno, writes the signal number
+ * as one byte into the pipe, and restores errno. Exits with status 1 if sigaction fails.
+ */
+void add_sig(int sig);
+
+/** Sets @p sig to be ignored (used for SIGPIPE: a write to a closed socket returns EPIPE instead). */
+void ignore_sig(int sig);
+
+/** Restores the default action of @p sig (a forked worker uses it for signals only the parent handles). */
+void default_sig(int sig);
+
+/**
+ * Reads every signal number waiting in the pipe into @p signals (up to @p capacity) and
+ * returns how many it read; 0 when the pipe is empty. Never blocks.
+ */
+std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity);

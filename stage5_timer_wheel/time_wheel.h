@@ -1,0 +1,129 @@
+/**
+ * @file time_wheel.h
+ * A time wheel (时间轮) that closes idle connections: O(1) add, refresh and remove.
+ *
+ * Pure: no signals, no sockets, no clock. Something else calls tick() once per interval; in the
+ * server each worker process owns one wheel and ticks it after a batch of I/O events when its
+ * SIGALRM flag is set. Single-threaded: one wheel, one process, one loop.
+ *
+ * Costs and the alternatives not taken:
+ * - add, refresh and remove are O(1): a timer goes into the list of the slot where it will
+ *   expire, and every timer knows its own links. A list sorted by expiry (the classic lst_timer)
+ *   is O(n) for add and refresh, because it walks to the insertion point; a binary min-heap with
+ *   handles is O(log n) for add, refresh and remove.
+ * - tick() is proportional to the number of timers in one slot, including those that still have
+ *   whole turns of the wheel to wait (their rotation count is decremented). A hierarchical wheel
+ *   (hours / minutes / seconds, as in the Linux kernel) would not revisit those, at the price of
+ *   cascading timers between wheels; with 60 slots and timeouts of one turn, this one is enough.
+ * - Resolution is one interval: a timer fires on a tick, never between ticks.
+ * - If every timeout were the same, a plain FIFO list (append at the tail, expire from the head)
+ *   would also be O(1); the wheel is what you need once timeouts differ.
+ */
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+class TimeWheel;
+
+/**
+ * One timer, owned by its user (e.g. a member of a connection object); the wheel only links to
+ * it. Not copyable or movable, because the wheel holds its address. Destroying an armed timer
+ * removes it from its wheel.
+ *
+ * The callback is a std::function rather than a function pointer plus `void*`: a lambda that
+ * captures `this` reads better and is type-checked, and it fits in std::function's inline buffer
+ * (no allocation). The price is 32 bytes and one indirect call, which do not matter for timers
+ * that fire once per idle connection.
+ */
+class Timer {
+ public:
+  /** Makes an unarmed timer that will call @p on_expire when it fires. */
+  explicit Timer(std::function<void()> on_expire);
+  /** Removes the timer from its wheel if it is armed. */
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  /** True while the timer is in a wheel, waiting to fire. False again once it fired. */
+  bool armed() const;
+
+ private:
+  friend class TimeWheel;
+
+  // Intrusive circular doubly-linked list. An unlinked timer points to itself, so a lone Timer
+  // is also an empty list: that is exactly what a slot's sentinel is.
+  Timer* prev_;
+  Timer* next_;
+  TimeWheel* wheel_ = nullptr;  ///< the wheel it is armed in; nullptr when unarmed
+  std::size_t slot_ = 0;        ///< the slot whose list holds it (for reading in a debugger)
+  std::uint64_t rotation_ = 0;  ///< full turns of the wheel still to wait when its slot comes up
+  std::function<void()> on_expire_;
+};
+
+/**
+ * A ring of slots, each one a list of the timers that expire when tick() reaches it.
+ * Not copyable or movable (timers point to it). Destroying the wheel disarms its timers.
+ */
+class TimeWheel {
+ public:
+  /**
+   * Makes a wheel of @p slot_count slots that advances by @p interval per tick(); the classic
+   * one is 60 slots x 1 s. Throws std::invalid_argument for 0 slots or an interval <= 0.
+   */
+  TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval);
+  /** Disarms every timer still in the wheel (their destructors will then not touch it). */
+  ~TimeWheel();
+  TimeWheel(const TimeWheel&) = delete;
+  TimeWheel& operator=(const TimeWheel&) = delete;
+
+  /**
+   * Arms @p t to fire after at least @p timeout; if it is already armed, re-arms it (this is
+   * "refresh": a connection that made progress gets a new deadline). O(1). The timer fires on
+   * tick number ticks_until_expiry(timeout), counting the next tick() as 1: see time_wheel.cpp
+   * for why that is never early and at most one interval late (for whole intervals).
+   * Throws std::logic_error if @p t is armed in another wheel.
+   */
+  void add(Timer& t, std::chrono::milliseconds timeout);
+
+  /**
+   * Disarms @p t if it is armed; does nothing if not, so it is safe to call twice. O(1).
+   * Throws std::logic_error if @p t is armed in another wheel.
+   */
+  void remove(Timer& t);
+
+  /**
+   * Advances one slot and fires the timers due in it, in the order they were added. Time is
+   * proportional to the number of timers in that slot. Callbacks may add, remove or destroy any
+   * timer (their own included) and may destroy the object that owns their timer; they must not
+   * throw (tick is noexcept) and must not destroy the wheel.
+   */
+  void tick() noexcept;
+
+  /** The number of armed timers. */
+  std::size_t size() const;
+
+  /** The time one tick stands for. */
+  std::chrono::milliseconds interval() const;
+
+  /**
+   * On which tick a timer added now with @p timeout fires, counting the next tick() as 1:
+   * max(1, ceil(timeout / interval)) + 1, so at least 2.
+   */
+  std::uint64_t ticks_until_expiry(std::chrono::milliseconds timeout) const;
+
+ private:
+  static void unlink(Timer& t);
+  static void link_before(Timer& position, Timer& t);
+
+  // One sentinel per slot. Held through unique_ptr because a Timer cannot move, which
+  // std::vector<Timer> would need; the sentinels are allocated once, here.
+  std::vector<std::unique_ptr<Timer>> slots_;
+  std::chrono::milliseconds interval_;
+  std::size_t cur_ = 0;   ///< the slot that the last tick() processed
+  std::size_t size_ = 0;  ///< armed timers, including those picked for firing but not yet fired
+};

@@ -9,12 +9,19 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 
 int main(int argc, char** argv) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   signal(SIGPIPE, SIG_IGN);  // a server that closes on us must fail a test, not kill the runner
+  // Tests open a thousand connections or more: take every fd the hard limit allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   testing::InitGoogleTest(&argc, argv);
   const int status = RUN_ALL_TESTS();
   harness::reap_adopted_children();

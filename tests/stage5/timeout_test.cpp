@@ -1,0 +1,157 @@
+/**
+ * @file timeout_test.cpp
+ * Idle timeouts over real sockets (stage 5): what refreshes a connection's timer and what not.
+ *
+ * The server runs with --timeout 1 on 1 s wheel slots, so a stalled connection must be closed
+ * after more than T = 1 s and, allowing for scheduling on a busy machine, before T + 1.5 s.
+ */
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+
+#include "harness.h"
+#include "http_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using harness::Client;
+using harness::DocRoot;
+using harness::Millis;
+using harness::read_response;
+using harness::ServerProcess;
+
+constexpr Millis kTimeout{1000};
+constexpr Millis kLatest{2500};  // T + 1.5 s
+
+class Timeout : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(
+        harness::ServerConfig{{"--workers", "2", "--root", docroot_.root(), "--timeout", "1"}});
+    ASSERT_TRUE(server_->ready()) << server_->stderr_text();
+  }
+  std::uint16_t port() const { return server_->port(); }
+
+  /** Expects @p client to be closed by the server between T and T + 1.5 s after @p since. */
+  static void expect_closed_in_window(Client& client, Clock::time_point since) {
+    ASSERT_TRUE(client.wait_closed(kLatest + Millis(1000))) << "never closed";
+    const auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - since);
+    EXPECT_GE(elapsed.count(), kTimeout.count()) << "closed early";
+    EXPECT_LE(elapsed.count(), kLatest.count()) << "closed late";
+  }
+
+  DocRoot docroot_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(Timeout, IdleConnectionIsClosed) {
+  const auto start = Clock::now();
+  Client client(port());
+  ASSERT_TRUE(client.connected());
+  expect_closed_in_window(client, start);
+}
+
+TEST_F(Timeout, IdleKeepAliveConnectionIsClosedAfterItsResponse) {
+  Client client(port());
+  ASSERT_TRUE(client.send_all(harness::get_request("/index.html")));
+  ASSERT_TRUE(read_response(client).has_value());
+  expect_closed_in_window(client, Clock::now());
+}
+
+TEST_F(Timeout, PartialRequestIsClosed) {
+  const auto start = Clock::now();
+  Client client(port());
+  ASSERT_TRUE(client.send_all("GET /index.html HTTP/1.1\r\nHo"));
+  expect_closed_in_window(client, start);
+}
+
+// The classic rule (refresh on every read) would keep this connection forever.
+TEST_F(Timeout, ClientTricklingOneByteEveryHalfSecondIsClosed) {
+  const auto start = Clock::now();
+  Client client(port());
+  const std::string request = harness::get_request("/index.html");
+  std::size_t sent = 0;
+  bool closed = false;
+  while (!closed && Clock::now() - start < kLatest + Millis(1000)) {
+    if (sent < request.size() && !client.send_all(request.substr(sent++, 1))) break;
+    closed = client.wait_closed(Millis(500));
+  }
+  ASSERT_TRUE(closed) << "a trickling client held the connection";
+  const auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - start);
+  EXPECT_GE(elapsed.count(), kTimeout.count());
+  EXPECT_LE(elapsed.count(), kLatest.count());
+}
+
+TEST_F(Timeout, KeepAliveClientWithARequestEveryHalfSecondOutlivesTheTimeout) {
+  Client client(port());
+  const auto start = Clock::now();
+  for (int i = 0; i < 7; ++i) {  // 3.5 s: several times T
+    ASSERT_TRUE(client.send_all(harness::get_request("/style.css"))) << "request " << i;
+    const auto response = read_response(client);
+    ASSERT_TRUE(response.has_value()) << "closed at request " << i << " after "
+                                      << std::chrono::duration_cast<Millis>(Clock::now() - start).count()
+                                      << " ms";
+    EXPECT_EQ(response->status, 200);
+    std::this_thread::sleep_for(Millis(500));  // the client's think time, not a wait for a condition
+  }
+}
+
+// Only a write that makes no progress for T counts as stalled: a slow but steady reader gets all.
+TEST_F(Timeout, SlowReaderOfOneMebibyteGetsItAllEvenPastTheTimeout) {
+  Client client(port());
+  const int small = 64 * 1024;
+  setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  const auto start = Clock::now();
+  ASSERT_TRUE(client.send_all(harness::get_request("/one_mib.bin", true)));
+  ASSERT_NE(client.read_until("\r\n\r\n").find("200 OK"), std::string::npos);
+  std::string body = std::move(client.buffered());
+  while (body.size() < 1024 * 1024) {
+    const std::string chunk =
+        client.read_exact(std::min<std::size_t>(32 * 1024, 1024 * 1024 - body.size()));
+    if (chunk.empty()) break;
+    body += chunk;
+    std::this_thread::sleep_for(Millis(70));  // about 2.3 s for the whole file
+  }
+  EXPECT_GT(Clock::now() - start, kTimeout * 2) << "not slow enough to prove anything";
+  EXPECT_TRUE(body == docroot_.content("one_mib.bin")) << "got " << body.size() << " bytes";
+}
+
+TEST_F(Timeout, ThousandIdleConnectionsAreAllClosedAndTheServerServesOn) {
+  std::vector<Client> clients;
+  for (int i = 0; i < 1000; ++i) {
+    clients.emplace_back(port());
+    ASSERT_TRUE(clients.back().connected()) << "connection " << i;
+  }
+  int closed = 0;
+  for (auto& client : clients) closed += client.wait_closed(kLatest + Millis(1000)) ? 1 : 0;
+  EXPECT_EQ(closed, 1000);
+  EXPECT_TRUE(harness::serves_a_new_client(port()));
+  // The workers' stats say so too: after the last close, no connection is open.
+  EXPECT_TRUE(harness::wait_until([&] {
+    for (pid_t worker : harness::children_of(server_->pid())) kill(worker, SIGUSR1);
+    const std::string text = server_->stderr_text();
+    const std::size_t last0 = text.rfind("] stats: open_connections=");
+    if (last0 == std::string::npos) return false;
+    // Every worker's most recent stats line must show zero.
+    for (pid_t worker : harness::children_of(server_->pid())) {
+      const std::string tag = " " + std::to_string(worker) + "] stats: open_connections=";
+      const std::size_t at = text.rfind(tag);
+      if (at == std::string::npos || text[at + tag.size()] != '0') return false;
+    }
+    return true;
+  })) << server_->stderr_text();
+}
+
+TEST_F(Timeout, BadTimeoutsAreUsageErrors) {
+  for (const char* value : {"0", "86401", "-5", "soon"}) {
+    const auto result = harness::run_server_to_exit({"--timeout", value});
+    EXPECT_EQ(result.exit_status, 2) << value << ": " << result.err;
+    EXPECT_NE(result.err.find("--timeout"), std::string::npos) << result.err;
+  }
+}
+
+}  // namespace

@@ -19,7 +19,7 @@
 
 /** Result of resolve_target(): when status is ok, `relative` is safe to open under the root. */
 struct ResolvedPath {
-  HttpStatus status = HttpStatus::bad_request;
+  HttpStatus status = HttpStatus::bad_request;  ///< ok, 400, 403 or 404
   std::string relative;  ///< e.g. "index.html", "docs/a.css"; never "/..." nor a ".." segment.
 };
 
@@ -43,7 +43,7 @@ HttpStatus resolve_target(std::string_view target, std::string& relative);
 
 /** Result of open_under_root(): when status is ok, `fd` is an open regular file. */
 struct OpenedFile {
-  HttpStatus status = HttpStatus::not_found;
+  HttpStatus status = HttpStatus::not_found;  ///< ok, 400, 403, 404 or 500
   UniqueFd fd;         ///< O_RDONLY | O_CLOEXEC | O_NONBLOCK, regular file, inside the root.
   off_t size = 0;        ///< From fstat, for Content-Length.
   timespec mtime{};      ///< From fstat, for Last-Modified.

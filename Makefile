@@ -13,20 +13,21 @@ SANITIZE ?=
 export SANITIZE
 
 TEST_STAGES := $(if $(STAGE),$(STAGE),$(STAGE_NUMBERS))
-JOBS := $(shell nproc 2>/dev/null || echo 2)
+# Build in parallel unless the caller already chose (make -jN).
+JOBS := $(if $(findstring j,$(firstword $(MAKEFLAGS)))$(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 RUN_STAGE := $(if $(STAGE),$(STAGE),$(NEWEST))
 
 .PHONY: all test run docs clean diff check-stages bench fuzz prereqs
 
 all: prereqs
-	@for s in $(STAGES); do $(MAKE) --no-print-directory -j$(JOBS) -C $$s || exit 1; done
+	@for s in $(STAGES); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
 
 prereqs:
 	@tools/prereqs.sh build
 
 test: all
 	@tools/prereqs.sh test
-	@$(MAKE) --no-print-directory -j$(JOBS) -C tests build STAGES="$(TEST_STAGES)"
+	@$(MAKE) --no-print-directory $(JOBS) -C tests build STAGES="$(TEST_STAGES)"
 	@tools/run_tests.sh "$(TEST_STAGES)" "$(SERVER)"
 
 run: prereqs

@@ -54,7 +54,7 @@ class EventLoop {
  private:
   static constexpr int kMaxEvents = 256;
 
-  void watch(int fd, std::uint32_t events);
+  bool watch(int fd, std::uint32_t events);
   void take_notifications();
   void accept_all();
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
@@ -89,16 +89,16 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   add_sig(SIGTERM);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
-  watch(channel_.get(), EPOLLIN | EPOLLET);
-  watch(sig_pipe_.get(), EPOLLIN | EPOLLET);
+  if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
+    die("epoll_ctl");
 }
 
 template <typename T>
-void EventLoop<T>::watch(int fd, std::uint32_t events) {
+bool EventLoop<T>::watch(int fd, std::uint32_t events) {
   epoll_event event{};
   event.events = events;
   event.data.fd = fd;
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == -1) die("epoll_ctl");
+  return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
 template <typename T>
@@ -182,7 +182,12 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_);
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
   // batch; registering both directions once means no epoll_ctl per read or write later.
-  watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+  if (!watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
+    // ENOMEM, or ENOSPC at fs.epoll.max_user_watches: drop this client, keep serving the others.
+    log_line("fd %d: epoll_ctl: %s; dropping the connection", raw_fd, strerror(errno));
+    users_[raw_fd].reset();
+    return;
+  }
   ++open_;
   ++accepted_;
   if (verbose()) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -56,7 +57,7 @@ class ProcessPool {
 
  private:
   static constexpr int kMaxEvents = 64;
-  static constexpr int kStopDeadlineMs = 3000;  // then SIGKILL, as nginx's master does
+  static constexpr std::chrono::seconds kStopDeadline{3};  // then SIGKILL, as nginx's master does
 
   template <typename MakeShared>
   [[noreturn]] void run_child(UniqueFd channel, MakeShared& make_shared);
@@ -67,6 +68,7 @@ class ProcessPool {
   void handle_signals();
   void reap_children();
   void stop_workers();
+  int wait_timeout_ms() const;
   int live_workers() const;
 
   UniqueFd listen_;
@@ -74,7 +76,9 @@ class ProcessPool {
   std::vector<ChildProcess> all_child_process_;
   UniqueFd epoll_;
   UniqueFd sig_pipe_;
+  sigset_t unblocked_;  // the signal mask to restore once a process has its handlers
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point kill_at_;  // stopping: SIGKILL whoever is left then
   std::uint64_t dispatched_ = 0;
 };
 
@@ -85,8 +89,13 @@ ProcessPool<T>::ProcessPool(UniqueFd listen_fd, int worker_count)
 template <typename T>
 template <typename MakeShared>
 void ProcessPool<T>::start(MakeShared make_shared) {
-  // The parent installs its signal handlers only after every fork: a worker that inherited them
-  // would write its signals into the parent's pipe during the moments before it sets up its own.
+  // Every signal stays blocked from here until a process has installed its own handlers (the
+  // parent below, each worker in run_child). One that arrives meanwhile waits, pending, instead
+  // of meeting a default action (SIGUSR1 would kill) or, in a new worker, the handler it
+  // inherited, which would write into the parent's pipe.
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &unblocked_);
   for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
     int ends[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends) == -1)
@@ -105,8 +114,8 @@ void ProcessPool<T>::start(MakeShared make_shared) {
     all_child_process_[i].pid = pid;
     all_child_process_[i].channel.reset(ends[0]);
   }
-  // Before start() returns and the ready line is printed, so no signal finds default actions.
   set_up_parent();
+  sigprocmask(SIG_SETMASK, &unblocked_, nullptr);  // pending signals are delivered now
 }
 
 template <typename T>
@@ -118,6 +127,7 @@ void ProcessPool<T>::run_child(UniqueFd channel, MakeShared& make_shared) {
   int status;
   {
     EventLoop<T> loop(std::move(listen_), std::move(channel), shared);
+    sigprocmask(SIG_SETMASK, &unblocked_, nullptr);  // this worker's handlers are in place
     log_line("started");
     status = loop.run();
   }
@@ -155,15 +165,17 @@ int ProcessPool<T>::run_parent() {
 
   epoll_event events[kMaxEvents];
   while (live_workers() > 0) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, stopping_ ? kStopDeadlineMs : -1);
+    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
       if (errno == EINTR) continue;
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
-    if (n == 0) {  // stopping, and some worker ignored SIGTERM for kStopDeadlineMs
+    if (n == 0) {  // stopping, and some worker ignored SIGTERM until kill_at_
+      log_line("%d workers still running after SIGTERM: sending SIGKILL", live_workers());
       for (const ChildProcess& child : all_child_process_)
         if (child.pid > 0) kill(child.pid, SIGKILL);
+      kill_at_ = std::chrono::steady_clock::now() + kStopDeadline;
       continue;
     }
     for (int i = 0; i < n; ++i) {
@@ -259,9 +271,21 @@ void ProcessPool<T>::reap_children() {
 
 template <typename T>
 void ProcessPool<T>::stop_workers() {
+  // A fixed point in time, not a timeout per epoll_wait: events during the stop (clients still
+  // connecting) must not push the SIGKILL back.
+  if (!stopping_) kill_at_ = std::chrono::steady_clock::now() + kStopDeadline;
   stopping_ = true;
   for (const ChildProcess& child : all_child_process_)
     if (child.pid > 0) kill(child.pid, SIGTERM);
+}
+
+// epoll_wait's timeout: forever while serving; while stopping, until kill_at_.
+template <typename T>
+int ProcessPool<T>::wait_timeout_ms() const {
+  if (!stopping_) return -1;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      kill_at_ - std::chrono::steady_clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
 template <typename T>

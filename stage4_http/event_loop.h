@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cstddef>
@@ -30,8 +31,9 @@
  * byte to this worker's channel when a connection is waiting; the worker then accepts.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
- * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)` and `bool process()`,
- * which does all the I/O the socket allows and returns false when the connection is over.
+ * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)` and
+ * `bool process(std::uint32_t events)`, which does all the I/O the socket allows (events is the
+ * epoll event's mask) and returns false when the connection is over.
  *
  * Signals are one more fd: SIGINT and SIGTERM stop the loop, SIGUSR1 prints the stats line,
  * SIGPIPE is ignored. Every fd is edge-triggered, so each handler works until EAGAIN.
@@ -54,11 +56,12 @@ class EventLoop {
  private:
   static constexpr int kMaxEvents = 256;
 
-  void watch(int fd, std::uint32_t events);
+  static std::size_t connection_limit();
+  bool watch(int fd, std::uint32_t events);
   void take_notifications();
   void accept_all();
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
-  void serve(int fd);
+  void serve(int fd, std::uint32_t events);
   void close_conn(int fd);
   void handle_signals();
   void log_stats();
@@ -73,7 +76,8 @@ class EventLoop {
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_ = 0;
   std::uint64_t accepted_ = 0;
-  bool accept_paused_ = false;  // out of fds: wait for a connection to close
+  std::size_t max_connections_;  // see connection_limit()
+  bool accept_paused_ = false;   // at the limit or out of fds: wait for a connection to close
   std::string stop_reason_;     // set when the loop must end, e.g. "got SIGTERM"
 };
 
@@ -83,22 +87,23 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
       channel_(std::move(channel)),
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       sig_pipe_(set_up_sig_pipe()),
-      shared_(shared) {
+      shared_(shared),
+      max_connections_(connection_limit()) {
   if (!epoll_) die("epoll_create1");
   add_sig(SIGINT);
   add_sig(SIGTERM);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
-  watch(channel_.get(), EPOLLIN | EPOLLET);
-  watch(sig_pipe_.get(), EPOLLIN | EPOLLET);
+  if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
+    die("epoll_ctl");
 }
 
 template <typename T>
-void EventLoop<T>::watch(int fd, std::uint32_t events) {
+bool EventLoop<T>::watch(int fd, std::uint32_t events) {
   epoll_event event{};
   event.events = events;
   event.data.fd = fd;
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == -1) die("epoll_ctl");
+  return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
 template <typename T>
@@ -118,7 +123,7 @@ int EventLoop<T>::run() {
       } else if (fd == sig_pipe_.get()) {
         handle_signals();
       } else {
-        serve(fd);
+        serve(fd, events[i].events);
       }
     }
   }
@@ -148,11 +153,28 @@ void EventLoop<T>::take_notifications() {
   accept_all();
 }
 
+// An HTTP connection may need a second fd, for the file it sends. Accepting until EMFILE would
+// leave none for open(), and every request would get a 500 until the crowd left. So connections
+// are capped at half the fd limit, minus a few fds for the loop's own (epoll, pipe, channel);
+// the clients over the cap wait in the kernel's backlog, where they cost us nothing.
+template <typename T>
+std::size_t EventLoop<T>::connection_limit() {
+  constexpr rlim_t kOwnFds = 16;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == -1 || limit.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  return limit.rlim_cur > kOwnFds ? (limit.rlim_cur - kOwnFds) / 2 : 1;
+}
+
 // Accept until EAGAIN: with one accept per notification, connections whose notifications
 // coalesced would stay in the backlog until the next client arrives.
 template <typename T>
 void EventLoop<T>::accept_all() {
   while (true) {
+    if (open_ >= max_connections_) {
+      if (!accept_paused_) log_line("%zu connections open; pausing until one closes", open_);
+      accept_paused_ = true;
+      return;
+    }
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
     const int fd = accept4(listen_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
@@ -182,7 +204,12 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_);
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
   // batch; registering both directions once means no epoll_ctl per read or write later.
-  watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+  if (!watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
+    // ENOMEM, or ENOSPC at fs.epoll.max_user_watches: drop this client, keep serving the others.
+    log_line("fd %d: epoll_ctl: %s; dropping the connection", raw_fd, strerror(errno));
+    users_[raw_fd].reset();
+    return;
+  }
   ++open_;
   ++accepted_;
   if (verbose()) {
@@ -193,10 +220,10 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 }
 
 template <typename T>
-void EventLoop<T>::serve(int fd) {
+void EventLoop<T>::serve(int fd, std::uint32_t events) {
   // An event may be stale: an earlier event of this batch may have closed the connection.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process()) close_conn(fd);
+  if (!users_[fd]->process(events)) close_conn(fd);
 }
 
 template <typename T>

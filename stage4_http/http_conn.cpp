@@ -5,6 +5,7 @@
 #include "http_conn.h"
 
 #include <errno.h>
+#include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,7 +21,14 @@ HttpConn::HttpConn(UniqueFd fd, Shared& shared) : fd_(std::move(fd)), shared_(sh
 
 // The order matters: finish the response in flight before looking at the next request (answers
 // go out in request order), and only read when nothing is waiting to be written.
-bool HttpConn::process() {
+bool HttpConn::process(std::uint32_t events) {
+  // One read() fewer per request. A read that returns less than the buffer holds has emptied the
+  // receive queue; under edge-triggered epoll, any byte that arrives after it raises a new
+  // EPOLLIN event, so another read() now could only fail with EAGAIN: skip it and wait for that
+  // event (nginx does the same: a short recv() clears rev->ready). Not when the peer hung up:
+  // its FIN may sit behind the data we read and raises no new event, so read on until 0.
+  const bool hung_up = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  bool drained = false;  // this call's last read() was short: the socket holds nothing more
   while (true) {
     if (responding_) {
       switch (write_response()) {
@@ -38,10 +46,12 @@ bool HttpConn::process() {
     }
     if (answer_buffered_request()) continue;
     if (peer_closed_) return false;  // every request that arrived has been answered
+    if (drained) return true;        // wait for the next EPOLLIN edge
 
     const ssize_t n = read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer);
     if (n > 0) {
       unparsed_.append(shared_.read_buffer, static_cast<std::size_t>(n));
+      drained = !hung_up && static_cast<std::size_t>(n) < sizeof shared_.read_buffer;
     } else if (n == 0) {
       peer_closed_ = true;
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {

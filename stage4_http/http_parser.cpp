@@ -50,17 +50,6 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-/** ASCII case-insensitive equality; `lower` must already be lower case. */
-bool iequals(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6); false on anything else or on overflow. */
 bool parse_content_length(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
@@ -89,6 +78,16 @@ HttpStatus parse_version(std::string_view v, int& minor) {
 }
 
 }  // namespace
+
+bool iequals(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
 
 std::size_t HttpParser::feed(const char* data, std::size_t len) {
   std::size_t pos = 0;

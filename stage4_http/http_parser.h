@@ -29,6 +29,9 @@ enum class HttpStatus : int {
   version_not_supported = 505
 };
 
+/** ASCII case-insensitive equality (header names, tokens); @p lower must be lower case. Pure. */
+bool iequals(std::string_view s, std::string_view lower);
+
 /** The methods we serve; every other method is refused by the parser (405 or 501). */
 enum class Method { get, head };
 

@@ -74,11 +74,12 @@ class HttpConn {
   HttpConn(UniqueFd fd, Shared& shared, std::function<void()> on_idle);
 
   /**
-   * Does all the I/O the socket allows now (called on every epoll event for this fd): writes the
-   * pending response, answers buffered requests, reads more. Returns false when the connection
-   * is over (closed by the peer, "Connection: close", or an error); the loop then closes it.
+   * Does all the I/O the socket allows now (called on every epoll event for this fd, with the
+   * event's mask in @p events): writes the pending response, answers buffered requests, reads
+   * more. Returns false when the connection is over (closed by the peer, "Connection: close", or
+   * an error); the loop then closes it.
    */
-  bool process();
+  bool process(std::uint32_t events);
 
  private:
   enum class Progress { done, blocked, failed };

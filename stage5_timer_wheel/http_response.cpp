@@ -76,17 +76,6 @@ void format_http_date(std::int64_t t, char* buf) {
   put(p, " GMT");
 }
 
-/** ASCII case-insensitive equality; `lower` must already be lower case. */
-bool iequals(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 struct MimeType {
   std::string_view extension;
   std::string_view type;

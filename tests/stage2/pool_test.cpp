@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -118,6 +119,27 @@ TEST(Pool, SigtermEndsEveryProcessWithinTwoSeconds) {
   EXPECT_EQ(server.wait_exit(Millis(2000)), 0) << server.stderr_text();
   for (pid_t pid : workers) EXPECT_FALSE(harness::pid_exists(pid)) << "worker " << pid << " left";
   EXPECT_TRUE(client.wait_closed(Millis(500)));
+}
+
+// A worker that ignores SIGTERM (here: stopped) is killed 3 s after the stop began, however many
+// events the parent handles meanwhile: new clients must not push the deadline back.
+TEST(Pool, StuckWorkerIsKilledThreeSecondsAfterTheStopEvenUnderTraffic) {
+  ServerProcess server(with_workers(2));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const auto workers = started_workers(server, 2);
+  ASSERT_EQ(workers.size(), 2u);
+  kill(workers[0], SIGSTOP);
+  const auto start = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  std::vector<Client> late_clients;
+  while (!server.wait_exit(Millis(250)).has_value() &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(8))
+    late_clients.emplace_back(server.port());  // an event for the parent every 250 ms
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(server.exited()) << server.stderr_text();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(2900));
+  EXPECT_LE(elapsed, std::chrono::milliseconds(4500)) << "the SIGKILL deadline was pushed back";
+  EXPECT_TRUE(server.wait_for_stderr("sending SIGKILL")) << server.stderr_text();
 }
 
 // Ctrl-C in a terminal sends SIGINT to the whole foreground process group at once.

@@ -36,13 +36,14 @@ TEST(RoundRobin, DeadWorkerIsSkipped) {
   ASSERT_GT(worker1, 0) << server.stderr_text();
   kill(worker1, SIGKILL);
   ASSERT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
+  // The parent nudges one survivor after reaping (a spare wake-up, in case the dead worker took
+  // notifications with it). Until that worker has read its byte it may take any new connection,
+  // so the first two connections may go to either survivor; after them the turn is strict.
   std::vector<int> order;
-  for (int i = 0; i < 6; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
-  // After the death the parent nudges one survivor (a spare wake-up), so the sequence may start
-  // at either survivor; from then on it must alternate 0, 2 strictly and never name worker 1.
+  for (int i = 0; i < 8; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
   for (std::size_t i = 0; i < order.size(); ++i) {
     EXPECT_TRUE(order[i] == 0 || order[i] == 2) << "connection " << i << " went to " << order[i];
-    if (i > 0) {
+    if (i > 2) {
       EXPECT_NE(order[i], order[i - 1]) << "not in turn at connection " << i;
     }
   }

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Small helpers for tests/bench/run_bench.sh (standard library only; traffic to 127.0.0.1 only).
+
+  benchtool.py freeport                      print a free TCP port on 127.0.0.1
+  benchtool.py wait-port PORT SECONDS        wait until 127.0.0.1:PORT accepts a connection
+  benchtool.py requests PORT PATH N          send exactly N GET requests on ONE keep-alive
+                                             connection, one at a time, reading each response,
+                                             1 ms apart
+  benchtool.py idle PORT COUNT PIDS SECONDS  open COUNT idle connections, wait until the workers
+                                             PIDS (comma-separated) hold them (fd count), print
+                                             the workers' summed RSS before and after (KiB),
+                                             close everything; bounded by SECONDS
+  benchtool.py rss PIDS                      summed VmRSS of PIDS in KiB
+  benchtool.py report DIR                    turn the raw results under DIR into markdown
+"""
+import os
+import re
+import socket
+import statistics
+import sys
+import time
+
+
+def freeport():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        print(s.getsockname()[1])
+
+
+def wait_port(port, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return 0
+        except OSError:
+            time.sleep(0.05)
+    print(f"benchtool: nothing listens on 127.0.0.1:{port} after {seconds} s", file=sys.stderr)
+    return 1
+
+
+def read_response(sock, buf):
+    """Reads one response (head + Content-Length body) from sock; returns leftover bytes."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise SystemExit("benchtool: connection closed mid-response")
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+    length = int(m.group(1)) if m else 0
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise SystemExit("benchtool: unexpected response: " + head.split(b"\r\n")[0].decode())
+    while len(rest) < length:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            raise SystemExit("benchtool: connection closed mid-body")
+        rest += chunk
+    return rest[length:]
+
+
+def requests(port, path, n):
+    req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        buf = b""
+        for _ in range(n):
+            s.sendall(req)
+            buf = read_response(s, buf)
+            # A pause, so each request finds the server idle in epoll_wait, as a request on a
+            # keep-alive connection usually does; without it, a server slowed down by strace
+            # would find the next request already queued and skip a wait (undercounting).
+            time.sleep(0.001)
+    return 0
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def fd_count(pids):
+    return sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
+
+
+def idle(port, count, pids, seconds):
+    deadline = time.monotonic() + seconds
+    base_fds = fd_count(pids)
+    before = rss_kib(pids)
+    socks = []
+    try:
+        for _ in range(count):
+            if time.monotonic() > deadline:
+                raise SystemExit("benchtool: idle: out of time while connecting")
+            socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        # Wait until the workers have accepted them all: their fd tables hold the sockets.
+        while fd_count(pids) < base_fds + count:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"benchtool: idle: workers hold {fd_count(pids) - base_fds} "
+                                 f"of {count} connections at the deadline")
+            time.sleep(0.05)
+        time.sleep(0.5)  # let lazily allocated per-connection state settle
+        after = rss_kib(pids)
+    finally:
+        for s in socks:
+            s.close()
+    print(before, after)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+def parse_latency(text):
+    """wrk prints '99%   1.23ms'; returns milliseconds."""
+    m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if not m:
+        return float("nan")
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def parse_wrk(path):
+    text = open(path).read()
+    m = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    rps = float(m.group(1)) if m else float("nan")
+    errors = re.search(r"Socket errors: (.*)$", text, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    notes = []
+    if errors:
+        notes.append("socket errors: " + errors.group(1).strip())
+    if non2xx:
+        notes.append("non-2xx: " + non2xx.group(1))
+    return rps, parse_latency(text), "; ".join(notes)
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}x"
+
+
+def report(directory):
+    # Raw runs: wrk/<case>__<server>__run<k>.txt where case = w<W>_c<C>_<file>[_pinned]
+    runs = {}
+    notes = {}
+    for name in sorted(os.listdir(os.path.join(directory, "wrk"))):
+        case, server, _ = name[:-4].split("__")
+        rps, p99, note = parse_wrk(os.path.join(directory, "wrk", name))
+        runs.setdefault((case, server), []).append((rps, p99))
+        if note:
+            notes.setdefault((case, server), []).append(note)
+    order = [line.split()[0] for line in open(os.path.join(directory, "cases.txt"))]
+    out = []
+    out.append("| case | workers | conns | file | ours req/s | nginx req/s | ratio req/s "
+               "| ours p99 ms | nginx p99 ms | runs | target | verdict |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    chart = []
+    for case in order:
+        _, workers, conns, file_, pinned = case.split(":")
+        key = f"w{workers}_c{conns}_{file_}" + ("_pinned" if pinned == "1" else "")
+        ours = runs.get((key, "ours"), [])
+        theirs = runs.get((key, "nginx"), [])
+        if not ours or not theirs:
+            continue
+        o_rps = statistics.median(r for r, _ in ours)
+        n_rps = statistics.median(r for r, _ in theirs)
+        o_p99 = statistics.median(p for _, p in ours)
+        n_p99 = statistics.median(p for _, p in theirs)
+        ratio = o_rps / n_rps if n_rps else float("nan")
+        target = ""
+        verdict = ""
+        if conns == "100" and pinned == "0":
+            need = 0.9 if file_.startswith("1m") else 1.0
+            target = f">= {need:.1f}x, p99 <= nginx"
+            ok_rps = ratio >= need
+            ok_p99 = o_p99 <= n_p99
+            if ok_rps and ok_p99:
+                verdict = "met"
+            else:
+                parts = []
+                if not ok_rps:
+                    parts.append(f"req/s missed by {(need - ratio) / need * 100:.0f}%")
+                if not ok_p99:
+                    parts.append(f"p99 {o_p99 / n_p99:.2f}x nginx")
+                verdict = "MISSED: " + ", ".join(parts)
+        label = "pinned (server CPU 0, wrk CPU 1)" if pinned == "1" else "shared"
+        all_o = " ".join(f"{r:.0f}" for r, _ in ours)
+        all_n = " ".join(f"{r:.0f}" for r, _ in theirs)
+        out.append(f"| {label} | {workers} | {conns} | {file_} | {o_rps:,.0f} | {n_rps:,.0f} | "
+                   f"{fmt_ratio(ratio)} | {o_p99:.2f} | {n_p99:.2f} | ours: {all_o}; nginx: {all_n} "
+                   f"| {target} | {verdict} |")
+        if workers == "2" and conns == "100" and pinned == "0":
+            chart.append((file_, o_rps, n_rps))
+    with open(os.path.join(directory, "chart.dat"), "w") as f:
+        for file_, o, n in chart:
+            f.write(f'"{file_}" {o:.0f} {n:.0f}\n')
+    for (case, server), items in sorted(notes.items()):
+        out.append("")
+        out.append(f"- wrk reported for {case} / {server}: " + " | ".join(items))
+    print("\n".join(out))
+    return 0
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "freeport":
+        return freeport() or 0
+    if cmd == "wait-port":
+        return wait_port(int(argv[2]), float(argv[3]))
+    if cmd == "requests":
+        return requests(int(argv[2]), argv[3], int(argv[4]))
+    if cmd == "idle":
+        pids = [int(p) for p in argv[4].split(",")]
+        return idle(int(argv[2]), int(argv[3]), pids, float(argv[5]))
+    if cmd == "rss":
+        print(rss_kib([int(p) for p in argv[2].split(",")]))
+        return 0
+    if cmd == "report":
+        return report(argv[2])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

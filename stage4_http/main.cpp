@@ -10,6 +10,7 @@
 #include "log.h"
 #include "net.h"
 #include "options.h"
+#include "path_resolve.h"
 #include "processpool.h"
 
 /** Parses the command line, opens the socket and the root, forks the workers, runs the parent. */
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   // inherits it, so a root renamed while we run stays the root.
   const UniqueFd root_fd(open(options.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) die(("open " + options.root).c_str());
+  // openat2 is what keeps every file we open inside the root; without it, refuse to start.
+  if (!openat2_available(root_fd.get())) die("openat2 (Linux 5.6 or later is required)");
   ProcessPool<HttpConn> pool(std::move(listen_fd), options.workers);
   pool.start([&](int worker_id) { return HttpShared(root_fd.get(), worker_id); });
 

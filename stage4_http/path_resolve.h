@@ -51,6 +51,12 @@ struct OpenedFile {
 };
 
 /**
+ * True when the kernel has openat2 (Linux 5.6 and later), tried on @p root_dir_fd itself. The
+ * parent checks it once at start-up: without openat2 every request would fail with a 500.
+ */
+bool openat2_available(int root_dir_fd);
+
+/**
  * Opens `relative` under the directory `root_dir_fd` with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_MAGICLINKS), so that neither "..", an absolute path nor a symlink can reach
  * outside the root; symlinks that stay inside are followed. A directory is replaced by its

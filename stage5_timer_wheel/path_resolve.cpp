@@ -165,6 +165,11 @@ ResolvedPath resolve_target(std::string_view target) {
   return result;
 }
 
+bool openat2_available(int root_dir_fd) {
+  const UniqueFd root(open_beneath(root_dir_fd, "."));
+  return root || errno != ENOSYS;
+}
+
 void open_under_root(int root_dir_fd, OpenedFile& file) {
   file.fd.reset();
   file.size = 0;

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -131,6 +132,12 @@ ServerProcess::ServerProcess(ServerConfig config) {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) {
+    // With $HARNESS_STOP_WITH_SIGTERM set (tests/valgrind_check.sh sets it), stop cleanly first,
+    // so that a tool wrapping the server (valgrind) can write its report at exit. Unset: as before.
+    if (!exited_ && getenv("HARNESS_STOP_WITH_SIGTERM") != nullptr) {
+      kill(pid_, SIGTERM);
+      wait_exit(Millis(15000));
+    }
     kill(-pid_, SIGKILL);  // the whole group: parent and workers
     if (!exited_) waitpid(pid_, &raw_status_, 0);
     // Workers orphaned earlier were adopted by us (subreaper, see main.cpp): reap them too, but
@@ -375,6 +382,40 @@ double cpu_seconds(pid_t pid) {
 void reap_adopted_children() {
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
+}
+
+std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n, Millis deadline) {
+  std::vector<pid_t> workers;
+  wait_until(
+      [&] {
+        workers = children_of(server.pid());
+        return static_cast<int>(workers.size()) == n &&
+               server.wait_for_stderr("] started", n, Millis(0));
+      },
+      deadline);
+  std::sort(workers.begin(), workers.end());
+  return workers;
+}
+
+pid_t worker_pid(const ServerProcess& server, int id) {
+  const std::string text = server.stderr_text();
+  const std::string prefix = "[worker " + std::to_string(id) + " ";
+  for (std::size_t at = text.find(prefix); at != std::string::npos;
+       at = text.find(prefix, at + 1)) {
+    const std::size_t pid_start = at + prefix.size();
+    const std::size_t close = text.find(']', pid_start);
+    if (close != std::string::npos && text.compare(close, 10, "] started\n") == 0)
+      return atoi(text.c_str() + pid_start);
+  }
+  return -1;
+}
+
+long open_connections(const ServerProcess& server, pid_t pid, Millis deadline) {
+  const std::string tag = " " + std::to_string(pid) + "] stats: open_connections=";
+  const int before = count_occurrences(server.stderr_text(), tag);
+  if (kill(pid, SIGUSR1) == -1 || !server.wait_for_stderr(tag, before + 1, deadline)) return -1;
+  const std::string text = server.stderr_text();
+  return atol(text.c_str() + text.rfind(tag) + tag.size());
 }
 
 bool echo_round_trip(Client& client, std::string_view payload) {

@@ -42,6 +42,8 @@ struct ServerConfig {
  * (with a deadline) for the ready line on stdout; stderr goes to a temporary file.
  * The destructor SIGKILLs the whole group and reaps it, so no process outlives a test, even when
  * an assertion fails. The server also gets PR_SET_PDEATHSIG, so it dies if the test runner dies.
+ * With $HARNESS_STOP_WITH_SIGTERM set (tests/valgrind_check.sh), the destructor first sends
+ * SIGTERM and waits up to 15 s for a clean exit, so that valgrind can report at exit.
  */
 class ServerProcess {
  public:
@@ -136,6 +138,21 @@ int open_fd_count(pid_t pid);                 ///< entries in /proc/PID/fd, or -
 double cpu_seconds(pid_t pid);                ///< user + system time so far
 /** Reaps any of our own children that have exited (orphans adopted as a subreaper). */
 void reap_adopted_children();
+
+/**
+ * Waits until the server's parent has @p n children that have each logged "] started" (stage 2
+ * onwards); returns their pids, sorted, or what it found when the deadline passed.
+ */
+std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n, Millis deadline = kDeadline);
+
+/** The pid of worker @p id, from its "[worker ID PID] started" line on stderr; -1 when absent. */
+pid_t worker_pid(const ServerProcess& server, int id);
+
+/**
+ * Sends SIGUSR1 to worker @p pid (or to a stage-1 server), waits for the stats line it prints
+ * ("[… PID] stats: open_connections=N …") and returns N; -1 when no new line arrives in time.
+ */
+long open_connections(const ServerProcess& server, pid_t pid, Millis deadline = kDeadline);
 
 /** Sends and reads @p payload back through an echo server connection (banner already read). */
 bool echo_round_trip(Client& client, std::string_view payload);

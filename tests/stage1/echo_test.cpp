@@ -54,32 +54,34 @@ TEST(Echo, HundredConcurrentClientsEachEcho64KiBByteExact) {
   EXPECT_EQ(exact.load(), kClients);
 }
 
+/** Resident memory of the server: the process and its workers, in KiB. */
+long server_rss_kib(const ServerProcess& server) {
+  long total = harness::rss_kib(server.pid());
+  for (pid_t child : harness::children_of(server.pid())) total += harness::rss_kib(child);
+  return total;
+}
+
 // A client that sends and never reads must be throttled (the server stops reading from it),
-// not buffered without limit, and must not delay anybody else.
+// not buffered without limit, and must not delay anybody else. The kernel's socket buffers on
+// loopback may absorb much of the 10 MiB; the server's own memory must not.
 TEST(Echo, ClientThatNeverReadsDoesNotStallOthersOrGrowMemory) {
   ServerProcess server;
   ASSERT_TRUE(server.ready()) << server.stderr_text();
   ASSERT_TRUE(harness::serves_a_new_client(server.port()));
-  const pid_t serving_pid = server.pid();
-  const long rss_before = harness::rss_kib(serving_pid);
+  const long rss_before = server_rss_kib(server);
 
   Client hog(server.port());
   ASSERT_TRUE(hog.connected());
   const std::string ten_mib = pattern(10 * 1024 * 1024, 1);
-  std::atomic<bool> hog_sent_everything{false};
-  std::thread hog_thread([&] { hog_sent_everything = hog.send_all(ten_mib, Millis(1500)); });
+  std::thread hog_thread([&] { hog.send_all(ten_mib, Millis(1500)); });
 
   // While the hog is blocked, others are served promptly.
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(harness::serves_a_new_client(server.port()));
   hog_thread.join();
-  EXPECT_FALSE(hog_sent_everything) << "10 MiB disappeared into the server without being read";
   EXPECT_TRUE(harness::serves_a_new_client(server.port()));
-
-  if (STAGE == 1) {  // in later stages the hog is served by a worker; pool tests check workers
-    const long rss_after = harness::rss_kib(serving_pid);
-    EXPECT_LT(rss_after - rss_before, 4 * 1024) << "RSS grew from " << rss_before << " to "
-                                                << rss_after << " KiB";
-  }
+  const long rss_after = server_rss_kib(server);
+  EXPECT_LT(rss_after - rss_before, 4 * 1024) << "RSS grew from " << rss_before << " to "
+                                              << rss_after << " KiB";
 }
 
 TEST(Echo, EchoesEverythingBeforeClosingAfterClientHalfClose) {

@@ -20,7 +20,7 @@ EchoConn::EchoConn(UniqueFd fd, Shared& shared)
 bool EchoConn::process() {
   while (true) {
     if (!write_pending()) return false;
-    if (peer_closed_) return pending() > 0;  // keep the connection until the echo is out
+    if (peer_closed_) return pending() > 0;     // keep the connection until the echo is out
     if (pending() == kBufferSize) return true;  // full: wait for EPOLLOUT, read nothing more
     switch (read_some()) {
       case ReadResult::got_data:

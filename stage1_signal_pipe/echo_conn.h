@@ -13,8 +13,8 @@
 
 /** What every connection of one process shares: the greeting and the counters SIGUSR1 prints. */
 struct EchoShared {
-  std::string banner;             ///< sent first on every connection, e.g. "hello from pid 4711\n"
-  std::uint64_t bytes_echoed = 0; ///< bytes written back to clients by this process
+  std::string banner;              ///< sent first on every connection, e.g. "hello from pid 4711\n"
+  std::uint64_t bytes_echoed = 0;  ///< bytes written back to clients by this process
 
   /** The connection-specific part of the stats line, e.g. "bytes_echoed=5120". */
   std::string stats() const;

@@ -23,8 +23,8 @@ bool verbose();
 void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 /** Like log_line, but only with --verbose: for events that happen per connection. */
-#define log_verbose(...)                   \
-  do {                                     \
+#define log_verbose(...)                  \
+  do {                                    \
     if (verbose()) log_line(__VA_ARGS__); \
   } while (0)
 

@@ -22,10 +22,12 @@ UniqueFd set_up_sig_pipe();
  */
 void add_sig(int sig);
 
-/** Sets @p sig to be ignored (used for SIGPIPE: a write to a closed socket returns EPIPE instead). */
+/** Sets @p sig to be ignored (used for SIGPIPE: a write to a closed socket returns EPIPE instead).
+ */
 void ignore_sig(int sig);
 
-/** Restores the default action of @p sig (a forked worker uses it for signals only the parent handles). */
+/** Restores the default action of @p sig (a forked worker uses it for signals only the parent
+ * handles). */
 void default_sig(int sig);
 
 /**

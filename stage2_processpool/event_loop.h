@@ -7,11 +7,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <unistd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -166,7 +166,8 @@ void EventLoop<T>::accept_all() {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
       // close_conn() retries as soon as an fd is free.
-      if (!accept_paused_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
+      if (!accept_paused_)
+        log_line("accept: %s; pausing until a connection closes", strerror(errno));
       accept_paused_ = true;
       return;
     }

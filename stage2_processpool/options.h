@@ -17,6 +17,7 @@ struct Options {
 
 /**
  * Parses argv into an Options. On --help prints the usage and exits 0; on a bad option or value
- * prints one clear line plus a hint and exits 2 (a usage error). Runs in the parent, before any fork.
+ * prints one clear line plus a hint and exits 2 (a usage error). Runs in the parent, before any
+ * fork.
  */
 Options parse_options(int argc, char** argv);

@@ -49,6 +49,7 @@ bool is_ip_address(const char* text) {
 }  // namespace
 
 Options parse_options(int argc, char** argv) {
+  // clang-format off
   static const option kLongOptions[] = {
       {"host", required_argument, nullptr, 'H'},
       {"port", required_argument, nullptr, 'p'},
@@ -57,13 +58,15 @@ Options parse_options(int argc, char** argv) {
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
+  // clang-format on
   Options options;
   opterr = 0;  // we print our own messages
   int c;
   while ((c = getopt_long(argc, argv, ":H:p:w:vh", kLongOptions, nullptr)) != -1) {
     switch (c) {
       case 'H':
-        if (!is_ip_address(optarg)) usage_error("--host must be an IPv4 or IPv6 address, not", optarg);
+        if (!is_ip_address(optarg))
+          usage_error("--host must be an IPv4 or IPv6 address, not", optarg);
         options.host = optarg;
         break;
       case 'p':

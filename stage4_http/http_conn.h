@@ -71,8 +71,8 @@ class HttpConn {
   UniqueFd fd_;
   Shared& shared_;
   HttpParser parser_;
-  std::string unparsed_;      // bytes read but not yet fed to the parser (pipelining)
-  std::string head_;          // response head (and error body) being written
+  std::string unparsed_;  // bytes read but not yet fed to the parser (pipelining)
+  std::string head_;      // response head (and error body) being written
   std::size_t head_sent_ = 0;
   OpenedFile file_;           // the file being sent, if any
   off_t file_offset_ = 0;     // next byte of file_ to send

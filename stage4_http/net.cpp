@@ -59,7 +59,8 @@ UniqueFd make_listen_socket(const std::string& host, std::uint16_t port) {
 std::string local_address(int socket_fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof address;
-  if (getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) == -1) die("getsockname");
+  if (getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) == -1)
+    die("getsockname");
   char host[INET6_ADDRSTRLEN] = "?";
   char text[INET6_ADDRSTRLEN + 16];
   if (address.ss_family == AF_INET6) {

@@ -7,13 +7,13 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <unistd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -85,8 +85,8 @@ class EventLoop {
   std::uint64_t accepted_ = 0;
   std::size_t max_connections_;  // see connection_limit()
   bool accept_paused_ = false;   // at the limit or out of fds: wait for a connection to close
-  std::string stop_reason_;     // set when the loop must end, e.g. "got SIGTERM"
-  bool tick_due_ = false;       // SIGALRM arrived: tick the wheel after this batch
+  std::string stop_reason_;      // set when the loop must end, e.g. "got SIGTERM"
+  bool tick_due_ = false;        // SIGALRM arrived: tick the wheel after this batch
 };
 
 template <typename T>
@@ -208,7 +208,8 @@ void EventLoop<T>::accept_all() {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
       // close_conn() retries as soon as an fd is free.
-      if (!accept_paused_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
+      if (!accept_paused_)
+        log_line("accept: %s; pausing until a connection closes", strerror(errno));
       accept_paused_ = true;
       return;
     }

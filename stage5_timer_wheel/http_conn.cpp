@@ -175,6 +175,7 @@ void HttpConn::finish_response() {
 // common case (an error answered before the rest of the request was read).
 void HttpConn::drain_input() {
   shutdown(fd_.get(), SHUT_WR);
-  for (int i = 0; i < 4 && read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer) > 0; ++i) {
+  for (int reads = 0; reads < 4; ++reads) {  // bounded: a client cannot keep us here
+    if (read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer) <= 0) break;
   }
 }

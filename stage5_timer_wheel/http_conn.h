@@ -22,7 +22,8 @@
  * timeout and the time wheel that enforces it, counters.
  */
 struct HttpShared {
-  /** State for worker @p worker serving files under @p root, closing connections idle for @p idle. */
+  /** State for worker @p worker serving files under @p root, closing connections idle for @p idle.
+   */
   HttpShared(int root, int worker, std::chrono::milliseconds idle)
       : root_fd(root), worker_id(worker), idle_timeout(idle) {}
 
@@ -94,8 +95,8 @@ class HttpConn {
   UniqueFd fd_;
   Shared& shared_;
   HttpParser parser_;
-  std::string unparsed_;      // bytes read but not yet fed to the parser (pipelining)
-  std::string head_;          // response head (and error body) being written
+  std::string unparsed_;  // bytes read but not yet fed to the parser (pipelining)
+  std::string head_;      // response head (and error body) being written
   std::size_t head_sent_ = 0;
   OpenedFile file_;           // the file being sent, if any
   off_t file_offset_ = 0;     // next byte of file_ to send

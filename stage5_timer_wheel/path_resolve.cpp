@@ -108,8 +108,7 @@ HttpStatus status_for_errno(int err) {
 }
 
 /** Opens `path` beneath the root into `fd` and fstats it. */
-HttpStatus open_and_stat(int root_dir_fd, const std::string& path, UniqueFd& fd,
-                         struct stat& st) {
+HttpStatus open_and_stat(int root_dir_fd, const std::string& path, UniqueFd& fd, struct stat& st) {
   fd.reset(open_beneath(root_dir_fd, path.c_str()));
   if (!fd) return status_for_errno(errno);
   if (fstat(fd.get(), &st) != 0) return HttpStatus::internal_server_error;

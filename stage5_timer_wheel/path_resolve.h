@@ -44,7 +44,7 @@ HttpStatus resolve_target(std::string_view target, std::string& relative);
 /** Result of open_under_root(): when status is ok, `fd` is an open regular file. */
 struct OpenedFile {
   HttpStatus status = HttpStatus::not_found;  ///< ok, 400, 403, 404 or 500
-  UniqueFd fd;         ///< O_RDONLY | O_CLOEXEC | O_NONBLOCK, regular file, inside the root.
+  UniqueFd fd;           ///< O_RDONLY | O_CLOEXEC | O_NONBLOCK, regular file, inside the root.
   off_t size = 0;        ///< From fstat, for Content-Length.
   timespec mtime{};      ///< From fstat, for Last-Modified.
   std::string relative;  ///< The path actually opened ("docs/index.html" for "docs").

@@ -4,8 +4,6 @@
  */
 #include "harness.h"
 
-#include "http_client.h"
-
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +24,8 @@
 #include <sstream>
 #include <thread>
 #include <utility>
+
+#include "http_client.h"
 
 namespace harness {
 
@@ -53,7 +53,8 @@ int count_occurrences(const std::string& text, std::string_view needle) {
   return count;
 }
 
-/** Forks and execs the server with its own process group; stdout to @p out_fd, stderr to @p err_fd. */
+/** Forks and execs the server with its own process group; stdout to @p out_fd, stderr to @p err_fd.
+ */
 pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, long max_open_files) {
   std::vector<std::string> argv_storage;
   argv_storage.push_back(server_path());
@@ -186,8 +187,8 @@ RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadli
   close(out_fd);
   close(err_fd);
   int status = 0;
-  const bool done = pid > 0 && wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; },
-                                          deadline);
+  const bool done =
+      pid > 0 && wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }, deadline);
   if (pid > 0 && !done) {
     kill(-pid, SIGKILL);
     waitpid(pid, &status, 0);

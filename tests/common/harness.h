@@ -63,7 +63,8 @@ class ServerProcess {
   bool wait_for_stderr(std::string_view needle, int count = 1, Millis deadline = kDeadline) const;
   /** Sends @p sig to the server process (not the group). */
   void signal(int sig) const;
-  /** Waits for the server to exit; returns its exit status, or nullopt on timeout or a signal death. */
+  /** Waits for the server to exit; returns its exit status, or nullopt on timeout or a signal
+   * death. */
   std::optional<int> wait_exit(Millis deadline = kDeadline);
   /** True once the server has been reaped. */
   bool exited() const { return exited_; }
@@ -104,7 +105,8 @@ class Client {
   int fd() const { return fd_; }
   /** Sends all of @p data, waiting for room as needed; false on error or timeout. */
   bool send_all(std::string_view data, Millis deadline = kDeadline);
-  /** Reads until @p needle has arrived; returns everything up to and including it ("" on timeout/EOF). */
+  /** Reads until @p needle has arrived; returns everything up to and including it ("" on
+   * timeout/EOF). */
   std::string read_until(std::string_view needle, Millis deadline = kDeadline);
   /** One line without its '\n' (nullopt on timeout/EOF). */
   std::optional<std::string> read_line(Millis deadline = kDeadline);
@@ -112,7 +114,8 @@ class Client {
   std::string read_exact(std::size_t n, Millis deadline = kDeadline);
   /** Everything until the peer closes; nullopt on timeout. */
   std::optional<std::string> read_to_eof(Millis deadline = kDeadline);
-  /** True when the peer closes (EOF or reset) within @p deadline; data that arrives is discarded. */
+  /** True when the peer closes (EOF or reset) within @p deadline; data that arrives is discarded.
+   */
   bool wait_closed(Millis deadline = kDeadline);
   /** Bytes received but not yet returned by a read_* call. */
   std::string& buffered() { return buffer_; }
@@ -122,7 +125,8 @@ class Client {
   void reset();
 
  private:
-  /** Reads what is available into buffer_, waiting at most until @p until; false on EOF/error/timeout. */
+  /** Reads what is available into buffer_, waiting at most until @p until; false on
+   * EOF/error/timeout. */
   bool fill(std::chrono::steady_clock::time_point until);
   int fd_ = -1;
   bool eof_ = false;
@@ -130,12 +134,12 @@ class Client {
 };
 
 /** Process inspection through /proc. */
-bool pid_exists(pid_t pid);                   ///< /proc/PID exists (a zombie counts)
-char process_state(pid_t pid);                ///< 'R', 'S', 'Z', … or 0 when gone
-std::vector<pid_t> children_of(pid_t parent); ///< live or zombie children
-long rss_kib(pid_t pid);                      ///< resident set size, or -1
-int open_fd_count(pid_t pid);                 ///< entries in /proc/PID/fd, or -1
-double cpu_seconds(pid_t pid);                ///< user + system time so far
+bool pid_exists(pid_t pid);                    ///< /proc/PID exists (a zombie counts)
+char process_state(pid_t pid);                 ///< 'R', 'S', 'Z', … or 0 when gone
+std::vector<pid_t> children_of(pid_t parent);  ///< live or zombie children
+long rss_kib(pid_t pid);                       ///< resident set size, or -1
+int open_fd_count(pid_t pid);                  ///< entries in /proc/PID/fd, or -1
+double cpu_seconds(pid_t pid);                 ///< user + system time so far
 /** Reaps any of our own children that have exited (orphans adopted as a subreaper). */
 void reap_adopted_children();
 
@@ -143,7 +147,8 @@ void reap_adopted_children();
  * Waits until the server's parent has @p n children that have each logged "] started" (stage 2
  * onwards); returns their pids, sorted, or what it found when the deadline passed.
  */
-std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n, Millis deadline = kDeadline);
+std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n,
+                                    Millis deadline = kDeadline);
 
 /** The pid of worker @p id, from its "[worker ID PID] started" line on stderr; -1 when absent. */
 pid_t worker_pid(const ServerProcess& server, int id);

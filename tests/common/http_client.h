@@ -14,9 +14,9 @@ namespace harness {
 
 /** One parsed response. */
 struct HttpResponse {
-  int status = 0;                             ///< e.g. 200
-  std::string status_line;                    ///< "HTTP/1.1 200 OK"
-  std::map<std::string, std::string> headers; ///< names lower-cased
+  int status = 0;                              ///< e.g. 200
+  std::string status_line;                     ///< "HTTP/1.1 200 OK"
+  std::map<std::string, std::string> headers;  ///< names lower-cased
   std::string body;
   /** The header's value, or "" when absent. */
   std::string header(const std::string& lower_name) const;

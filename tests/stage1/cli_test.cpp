@@ -12,7 +12,8 @@ using harness::run_server_to_exit;
 
 void expect_usage_error(const std::vector<std::string>& args, const std::string& message_part) {
   const auto result = run_server_to_exit(args);
-  EXPECT_EQ(result.exit_status, 2) << "args: " << ::testing::PrintToString(args) << "\n" << result.err;
+  EXPECT_EQ(result.exit_status, 2) << "args: " << ::testing::PrintToString(args) << "\n"
+                                   << result.err;
   EXPECT_NE(result.err.find(message_part), std::string::npos) << result.err;
   EXPECT_EQ(result.err.find("Sanitizer"), std::string::npos) << result.err;
 }
@@ -23,7 +24,9 @@ TEST(CommandLine, HelpPrintsUsageAndExitsZero) {
   EXPECT_NE(result.out.find("--port PORT"), std::string::npos) << result.out;
 }
 
-TEST(CommandLine, PortOutOfRangeIsAUsageError) { expect_usage_error({"--port", "70000"}, "--port"); }
+TEST(CommandLine, PortOutOfRangeIsAUsageError) {
+  expect_usage_error({"--port", "70000"}, "--port");
+}
 
 TEST(CommandLine, PortThatIsNotANumberIsAUsageError) { expect_usage_error({"-p", "80x"}, "80x"); }
 

@@ -80,8 +80,8 @@ TEST(Echo, ClientThatNeverReadsDoesNotStallOthersOrGrowMemory) {
   hog_thread.join();
   EXPECT_TRUE(harness::serves_a_new_client(server.port()));
   const long rss_after = server_rss_kib(server);
-  EXPECT_LT(rss_after - rss_before, 4 * 1024) << "RSS grew from " << rss_before << " to "
-                                              << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 4 * 1024)
+      << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
 }
 
 TEST(Echo, EchoesEverythingBeforeClosingAfterClientHalfClose) {

@@ -2,12 +2,12 @@
  * @file sig_pipe_test.cpp
  * Unit tests of the signal pipe (stage 1 onwards): a raised signal becomes its number on the pipe.
  */
+#include "sig_pipe.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-
-#include "sig_pipe.h"
 
 namespace {
 
@@ -59,7 +59,8 @@ TEST(SigPipe, HandlerNeverBlocksWhenThePipeIsFull) {
   std::size_t total = 0;
   int signals[64];
   while (std::size_t n = read_signals(pipe_read_end.get(), signals, 64)) total += n;
-  EXPECT_EQ(total, static_cast<std::size_t>(pipe_size)) << "the extra signals are dropped, not blocked on";
+  EXPECT_EQ(total, static_cast<std::size_t>(pipe_size))
+      << "the extra signals are dropped, not blocked on";
   default_sig(SIGUSR2);
 }
 

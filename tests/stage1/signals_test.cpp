@@ -39,8 +39,10 @@ void expect_clean_stop(int sig) {
   EXPECT_TRUE(client.wait_closed(Millis(500))) << "the open connection was not closed";
   EXPECT_TRUE(harness::wait_until([&] { return kill(-server.pid(), 0) == -1; }, kStopDeadline))
       << "a process of the server outlived it";
-  EXPECT_NE(server.stderr_text().find(std::string("got SIG") + sigabbrev_np(sig)), std::string::npos)
-      << "no log line for the shutdown:\n" << server.stderr_text();
+  EXPECT_NE(server.stderr_text().find(std::string("got SIG") + sigabbrev_np(sig)),
+            std::string::npos)
+      << "no log line for the shutdown:\n"
+      << server.stderr_text();
 }
 
 TEST(Signals, SigtermStopsCleanlyWithExitZero) { expect_clean_stop(SIGTERM); }

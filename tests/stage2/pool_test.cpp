@@ -28,7 +28,8 @@ std::vector<pid_t> started_workers(const ServerProcess& server, int n) {
   std::vector<pid_t> workers;
   harness::wait_until([&] {
     workers = harness::children_of(server.pid());
-    return static_cast<int>(workers.size()) == n && server.wait_for_stderr("] started", n, Millis(0));
+    return static_cast<int>(workers.size()) == n &&
+           server.wait_for_stderr("] started", n, Millis(0));
   });
   std::sort(workers.begin(), workers.end());
   return workers;
@@ -175,8 +176,8 @@ TEST(Pool, SigusrOneToAWorkerPrintsThatWorkersStats) {
   const auto workers = started_workers(server, 2);
   ASSERT_EQ(workers.size(), 2u);
   kill(workers[1], SIGUSR1);
-  const std::string prefix =
-      "[worker " + std::to_string(worker_id_of(server, workers[1])) + " " + std::to_string(workers[1]) + "] stats:";
+  const std::string prefix = "[worker " + std::to_string(worker_id_of(server, workers[1])) + " " +
+                             std::to_string(workers[1]) + "] stats:";
   EXPECT_TRUE(server.wait_for_stderr(prefix)) << server.stderr_text();
   server.signal(SIGUSR1);
   EXPECT_TRUE(server.wait_for_stderr("[parent " + std::to_string(server.pid()) + "] stats:"))

@@ -88,11 +88,13 @@ std::vector<Case> request_line_cases() {
       {"empty_target", "GET  HTTP/1.1\r\nHost: x\r\n\r\n", {{400}}},
       {"whitespace_only_line", "   \r\n\r\n", {{400}}},
       {"vertical_tabs_as_separators", "GET\x0b/index.html\x0bHTTP/1.1\r\nHost: x\r\n\r\n", {{400}}},
-      {"no_break_spaces_as_separators", "GET\xa0/index.html\xa0HTTP/1.1\r\nHost: x\r\n\r\n",
+      {"no_break_spaces_as_separators",
+       "GET\xa0/index.html\xa0HTTP/1.1\r\nHost: x\r\n\r\n",
        {{400}}},
       {"form_feed_in_target", "GET /index.html\f HTTP/1.1\r\nHost: x\r\n\r\n", {{400}}},
       {"two_versions", "GET /index.html HTTP/1.1 HTTP/1.1\r\nHost: x\r\n\r\n", {{400}}},
-      {"request_line_as_header", "GET /index.html HTTP/1.1\r\nGET /secret.txt HTTP/1.1\r\n\r\n",
+      {"request_line_as_header",
+       "GET /index.html HTTP/1.1\r\nGET /secret.txt HTTP/1.1\r\n\r\n",
        {{400}}},
   };
 }
@@ -119,7 +121,8 @@ std::vector<Case> version_cases() {
 std::vector<Case> line_ending_cases() {
   return {
       {"bare_lf_two_pipelined_requests",
-       "GET /index.html HTTP/1.1\nHost: x\n\nGET /style.css HTTP/1.1\nHost: x\n\n", {{200}, {200}}},
+       "GET /index.html HTTP/1.1\nHost: x\n\nGET /style.css HTTP/1.1\nHost: x\n\n",
+       {{200}, {200}}},
       {"bare_lf_http10_closes", "GET /index.html HTTP/1.0\n\n", {{200}}},
       // A body announced after a bare-LF line hides a request from a front end that does not
       // end lines at LF; here the body is discarded and only the real next request is answered.
@@ -127,22 +130,24 @@ std::vector<Case> line_ending_cases() {
        "GET /index.html HTTP/1.1\r\nHost: x\r\nDummy: x\nContent-Length: 23\r\n\r\n"
        "GET / HTTP/1.1\r\nDummy: GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
        {{200}, {404}}},
-      {"bare_cr_between_fields", "GET /index.html HTTP/1.1\r\nHost: x\r\nFoo: 1\rBar: 2\r\n\r\n",
+      {"bare_cr_between_fields",
+       "GET /index.html HTTP/1.1\r\nHost: x\r\nFoo: 1\rBar: 2\r\n\r\n",
        {{400}}},
-      {"bare_cr_then_request", "GET / HTTP/1.1\r\nConnection: close\r\nHost: a\r\n\rZGET /secret.txt "
-                               "HTTP/1.1\r\nHost: a\r\n\r\n",
+      {"bare_cr_then_request",
+       "GET / HTTP/1.1\r\nConnection: close\r\nHost: a\r\n\rZGET /secret.txt "
+       "HTTP/1.1\r\nHost: a\r\n\r\n",
        {{400}}},
       {"bare_cr_in_target", "GET /index.html\r HTTP/1.1\r\nHost: x\r\n\r\n", {{400}}},
       {"bare_cr_as_every_line_end", "GET /index.html HTTP/1.1\rHost: x\r\r", {{400}}},
       {"corrupted_connection_field",
-       "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection\r\x1b\x35\xd5" "eep-Alive\r\n\r\n",
+       "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection\r\x1b\x35\xd5"
+       "eep-Alive\r\n\r\n",
        {{400}}},
-      {"nul_before_request", std::string(1, '\0') + get("/index.html"),
-       {{400}}},
+      {"nul_before_request", std::string(1, '\0') + get("/index.html"), {{400}}},
       {"nul_line", std::string("\0\r\n\r\n", 5), {{400}}},
-      {"nul_in_field_name", with_fields(std::string("Ho\0st: y\r\n", 10)),
-       {{400}}},
-      {"nul_after_version", "GET /index.html HTTP/1.1" + std::string(1, '\0') + "\r\nHost: x\r\n\r\n",
+      {"nul_in_field_name", with_fields(std::string("Ho\0st: y\r\n", 10)), {{400}}},
+      {"nul_after_version",
+       "GET /index.html HTTP/1.1" + std::string(1, '\0') + "\r\nHost: x\r\n\r\n",
        {{400}}},
       {"nul_encoded_before_extension", get("/index.html%00.txt"), {{400}}},
       {"lf_flood", std::string(10000, '\n'), {{400}}},
@@ -155,24 +160,34 @@ std::vector<Case> field_cases() {
       {"obs_fold_of_host", "GET /index.html HTTP/1.1\r\nHost:\r\n x\r\n\r\n", {{400}}},
       // llhttp's "spaces before headers": a fold that a lenient parser would glue to Foo.
       {"obs_fold_hides_content_length",
-       "GET /index.html HTTP/1.1\r\nHost: x\r\nFoo: bar\r\n Content-Length: 38\r\n\r\n" + get("/secret.txt"),
+       "GET /index.html HTTP/1.1\r\nHost: x\r\nFoo: bar\r\n Content-Length: 38\r\n\r\n" +
+           get("/secret.txt"),
        {{400}}},
       {"obs_fold_of_transfer_encoding",
-       with_fields("X: y\r\n\tTransfer-Encoding: chunked\r\n") + "0\r\n\r\n", {{400}}},
+       with_fields("X: y\r\n\tTransfer-Encoding: chunked\r\n") + "0\r\n\r\n",
+       {{400}}},
       {"fold_inside_field_name", with_fields("name\r\n : value\r\n"), {{400}}},
       {"whitespace_only_field_line", with_fields(" \r\n"), {{400}}},
       {"name_with_at_sign", with_fields("Fo@: x\r\n"), {{400}}},
       {"name_with_control_byte", with_fields("Foo\x01test: Bar\r\n"), {{400}}},
       {"name_with_space", with_fields("X Y: z\r\n"), {{400}}},
       {"name_with_del", with_fields("X\x7f: y\r\n"), {{400}}},
-      {"name_in_utf8", with_fields("H\xc3\xa9" "ader: x\r\n"), {{400}}},
+      {"name_in_utf8",
+       with_fields("H\xc3\xa9"
+                   "ader: x\r\n"),
+       {{400}}},
       {"name_with_brackets", with_fields("[x]: y\r\n"), {{400}}},
       {"name_with_quote", with_fields("X\"y: z\r\n"), {{400}}},
       {"name_with_slash", with_fields("X/Y: z\r\n"), {{400}}},
-      {"value_with_vertical_tab", with_fields("X: a\x0b" "b\r\n"), {{400}}},
-      {"host_repeated_3000_times", "GET /index.html HTTP/1.1\r\n" + times("Host: x\r\n", 3000) + "\r\n",
+      {"value_with_vertical_tab",
+       with_fields("X: a\x0b"
+                   "b\r\n"),
        {{400}}},
-      {"connection_keep_alive_600_times", with_fields(times("Connection: keep-alive\r\n", 600)),
+      {"host_repeated_3000_times",
+       "GET /index.html HTTP/1.1\r\n" + times("Host: x\r\n", 3000) + "\r\n",
+       {{400}}},
+      {"connection_keep_alive_600_times",
+       with_fields(times("Connection: keep-alive\r\n", 600)),
        {{200}}},
       // Requests that look dangerous but are plain GETs: we serve the file and upgrade nothing.
       {"websocket_upgrade",
@@ -183,7 +198,8 @@ std::vector<Case> field_cases() {
        with_fields("Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
                    "Connection: Upgrade, HTTP2-Settings\r\n"),
        {{200}}},
-      {"expect_100_continue_with_body", with_fields("Expect: 100-continue\r\nContent-Length: 5\r\n") + "hello",
+      {"expect_100_continue_with_body",
+       with_fields("Expect: 100-continue\r\nContent-Length: 5\r\n") + "hello",
        {{200}}},
   };
 }
@@ -192,7 +208,9 @@ std::vector<Case> size_cases() {
   const std::string one_kib_field = "X-Fill: " + std::string(1014, 'f') + "\r\n";
   std::vector<Statuses> five_hundred_oks(500, Statuses{200});
   return {
-      {"field_value_64_kib", with_fields("X-Big: " + std::string(64 * 1024, 'a') + "\r\n"), {{431}}},
+      {"field_value_64_kib",
+       with_fields("X-Big: " + std::string(64 * 1024, 'a') + "\r\n"),
+       {{431}}},
       {"fields_64_kib_in_1_kib_lines", with_fields(times(one_kib_field, 64)), {{431}}},
       {"fields_4000_tiny", with_fields(times("a:b\r\n", 4000)), {{431}}},
       {"fields_10000_tiny_bare_lf", with_fields(times("a:\n", 10000)), {{431}}},
@@ -207,7 +225,8 @@ std::vector<Case> size_cases() {
        with_fields("Content-Length: 1048576\r\n") + std::string(1048576, 'b') + get("/style.css"),
        {{200}, {200}}},
       {"body_over_the_limit_sent_anyway",
-       with_fields("Content-Length: 1048577\r\n") + std::string(1048577, 'b'), {{413}}},
+       with_fields("Content-Length: 1048577\r\n") + std::string(1048577, 'b'),
+       {{413}}},
       {"pipelined_500_requests_in_one_write", times(get("/index.html"), 500), five_hundred_oks},
   };
 }
@@ -216,24 +235,33 @@ std::vector<Case> size_cases() {
 std::vector<Case> framing_cases() {
   const std::string smuggled = get("/secret.txt");
   return {
-      {"content_length_zero_then_real", with_fields("Content-Length: 0\r\nContent-Length: " +
-                                                    std::to_string(smuggled.size()) + "\r\n") + smuggled,
+      {"content_length_zero_then_real",
+       with_fields("Content-Length: 0\r\nContent-Length: " + std::to_string(smuggled.size()) +
+                   "\r\n") +
+           smuggled,
        {{400}}},
       {"content_length_list_differs", with_fields("Content-Length: 5, 6\r\n") + "hello!", {{400}}},
       {"content_length_2_to_the_32", with_fields("Content-Length: 4294967296\r\n"), {{413}}},
-      {"content_length_wraps_to_5_in_32_bits", with_fields("Content-Length: 4294967301\r\n") + "hello",
+      {"content_length_wraps_to_5_in_32_bits",
+       with_fields("Content-Length: 4294967301\r\n") + "hello",
        {{413}}},
       {"content_length_minus_zero", with_fields("Content-Length: -0\r\n"), {{400}}},
       {"content_length_decimal", with_fields("Content-Length: 5.0\r\n") + "hello", {{400}}},
       {"content_length_exponent", with_fields("Content-Length: 1e1\r\n") + "helloworld", {{400}}},
-      {"content_length_arabic_digit", with_fields("Content-Length: \xd9\xa5\r\n") + "hello", {{400}}},
-      {"content_length_fullwidth_digit", with_fields("Content-Length: \xef\xbc\x95\r\n") + "hello",
+      {"content_length_arabic_digit",
+       with_fields("Content-Length: \xd9\xa5\r\n") + "hello",
+       {{400}}},
+      {"content_length_fullwidth_digit",
+       with_fields("Content-Length: \xef\xbc\x95\r\n") + "hello",
        {{400}}},
       {"content_length_quoted", with_fields("Content-Length: \"5\"\r\n") + "hello", {{400}}},
       {"content_length_folded", with_fields("Content-Length:\r\n 5\r\n") + "hello", {{400}}},
-      {"content_length_space_before_colon", with_fields("Content-Length : 5\r\n") + "hello", {{400}}},
+      {"content_length_space_before_colon",
+       with_fields("Content-Length : 5\r\n") + "hello",
+       {{400}}},
       // Not Content-Length at all: the body is the start of the next request, which is refused.
-      {"content_length_with_underscore", with_fields("Content_Length: 5\r\n") + "hello\r\n",
+      {"content_length_with_underscore",
+       with_fields("Content_Length: 5\r\n") + "hello\r\n",
        {{200}, {400}}},
       // A body that looks like a request is discarded, never answered.
       {"body_that_looks_like_a_request",
@@ -241,34 +269,48 @@ std::vector<Case> framing_cases() {
            "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
        {{200}, {404}}},
       {"cl_te_smuggling",
-       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG" +
+       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\nG" +
            smuggled,
        {{400}}},
       {"te_cl_smuggling",
        "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" +
            std::string("8\r\nSMUGGLED\r\n0\r\n\r\n") + smuggled,
        {{400}}},
-      {"te_obfuscated_value_with_cl", with_fields("Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n") + "hello",
+      {"te_obfuscated_value_with_cl",
+       with_fields("Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n") + "hello",
        {{400}}},
-      {"te_list_with_cl", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nTransfer-Encoding: "
-                          "eee, chunked\r\n\r\nHELLOWORLD" + smuggled,
+      {"te_list_with_cl",
+       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nTransfer-Encoding: "
+       "eee, chunked\r\n\r\nHELLOWORLD" +
+           smuggled,
        {{400}}},
       {"te_empty_three_times_with_cl",
        with_fields("Content-Length: 10\r\nTransfer-Encoding:\r\nTransfer-Encoding:\r\n"
-                   "Transfer-Encoding:\r\n") + "2\r\nAA\r\n0\r\n",
+                   "Transfer-Encoding:\r\n") +
+           "2\r\nAA\r\n0\r\n",
        {{400}}},
       {"te_space_before_colon_with_cl",
-       with_fields("Transfer-Encoding : chunked\r\nContent-Length: 5\r\n") + "hello", {{400}}},
-      {"te_vertical_tab_value", with_fields("Transfer-Encoding:\x0b" "chunked\r\n"), {{400}}},
-      {"te_http10_with_cl", "GET /index.html HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+       with_fields("Transfer-Encoding : chunked\r\nContent-Length: 5\r\n") + "hello",
        {{400}}},
-      {"te_tab_before_value", with_fields("Transfer-Encoding:\tchunked\r\n") + "0\r\n\r\n", {{501}}},
+      {"te_vertical_tab_value",
+       with_fields("Transfer-Encoding:\x0b"
+                   "chunked\r\n"),
+       {{400}}},
+      {"te_http10_with_cl",
+       "GET /index.html HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello",
+       {{400}}},
+      {"te_tab_before_value",
+       with_fields("Transfer-Encoding:\tchunked\r\n") + "0\r\n\r\n",
+       {{501}}},
       {"te_upper_case", with_fields("TRANSFER-ENCODING: CHUNKED\r\n") + "0\r\n\r\n", {{501}}},
-      {"te_chunked_identity", with_fields("Transfer-Encoding: chunked, identity\r\n") + "0\r\n\r\n",
+      {"te_chunked_identity",
+       with_fields("Transfer-Encoding: chunked, identity\r\n") + "0\r\n\r\n",
        {{501}}},
       {"te_unknown_coding", with_fields("Transfer-Encoding: pigeons\r\n"), {{501}}},
       // Not Transfer-Encoding: no body, so "0" starts the next request, which is refused.
-      {"te_with_underscore", with_fields("Transfer_Encoding: chunked\r\n") + "0\r\n\r\n",
+      {"te_with_underscore",
+       with_fields("Transfer_Encoding: chunked\r\n") + "0\r\n\r\n",
        {{200}, {400}}},
   };
 }
@@ -314,18 +356,45 @@ std::vector<Case> target_form_cases() {
 // (one level above the root) or /etc/passwd.
 std::vector<Case> traversal_cases() {
   std::vector<Case> cases;
-  for (const char* target :
-       {"/..", "/%2e%2e", "/.%2e/secret.txt", "/%2e./secret.txt", "/sub/..%2f..%2fsecret.txt",
-        "/sub/%2e%2e%2f%2e%2e%2fsecret.txt", "/%252e%252e/secret.txt", "/%252e%252e%252fsecret.txt",
-        "/%c0%ae%c0%ae/secret.txt", "/%e0%80%ae%e0%80%ae/secret.txt", "/%c0%2e%c0%2e/secret.txt",
-        "/..%c0%afsecret.txt", "/..%5csecret.txt", "/%5c..%5csecret.txt", "/..%255csecret.txt",
-        "/%2e%2e%5c%2e%2e%5csecret.txt", "/sub/./.././../secret.txt", "/sub//..//..//secret.txt",
-        "/sub/.%2e/.%2e/secret.txt", "/....//secret.txt", "/..././secret.txt", "/..;/secret.txt",
-        "/..%00/secret.txt", "/..%2500/secret.txt", "/..?/secret.txt", "/..#/secret.txt",
-        "/sub/../link_out", "/link_out/", "/link_out%2f", "/link_out/.", "/.././.././etc/passwd",
-        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/....//....//etc/passwd",
-        "/..\\..\\..\\etc\\passwd", "/etc/passwd", "//etc/passwd", "/%2fetc%2fpasswd",
-        "/../../../../../../etc/passwd%00.html", "/sub/../../../../../../../../etc/shadow"}) {
+  for (const char* target : {"/..",
+                             "/%2e%2e",
+                             "/.%2e/secret.txt",
+                             "/%2e./secret.txt",
+                             "/sub/..%2f..%2fsecret.txt",
+                             "/sub/%2e%2e%2f%2e%2e%2fsecret.txt",
+                             "/%252e%252e/secret.txt",
+                             "/%252e%252e%252fsecret.txt",
+                             "/%c0%ae%c0%ae/secret.txt",
+                             "/%e0%80%ae%e0%80%ae/secret.txt",
+                             "/%c0%2e%c0%2e/secret.txt",
+                             "/..%c0%afsecret.txt",
+                             "/..%5csecret.txt",
+                             "/%5c..%5csecret.txt",
+                             "/..%255csecret.txt",
+                             "/%2e%2e%5c%2e%2e%5csecret.txt",
+                             "/sub/./.././../secret.txt",
+                             "/sub//..//..//secret.txt",
+                             "/sub/.%2e/.%2e/secret.txt",
+                             "/....//secret.txt",
+                             "/..././secret.txt",
+                             "/..;/secret.txt",
+                             "/..%00/secret.txt",
+                             "/..%2500/secret.txt",
+                             "/..?/secret.txt",
+                             "/..#/secret.txt",
+                             "/sub/../link_out",
+                             "/link_out/",
+                             "/link_out%2f",
+                             "/link_out/.",
+                             "/.././.././etc/passwd",
+                             "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                             "/....//....//etc/passwd",
+                             "/..\\..\\..\\etc\\passwd",
+                             "/etc/passwd",
+                             "//etc/passwd",
+                             "/%2fetc%2fpasswd",
+                             "/../../../../../../etc/passwd%00.html",
+                             "/sub/../../../../../../../../etc/shadow"}) {
     cases.push_back({target, get(target), {kRefusedPath}});
   }
   return cases;
@@ -341,7 +410,9 @@ std::vector<Case> protocol_confusion_cases() {
       {"http2_preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", {{400, 505}}},
       {"ssh_banner", "SSH-2.0-OpenSSH_9.2\r\n", {{400}}},
       {"smtp_greeting", "HELO example.com\r\n", {{400}}},
-      {"proxy_protocol_v1", "PROXY TCP4 192.0.2.1 192.0.2.2 5555 80\r\n" + get("/index.html"), {{400}}},
+      {"proxy_protocol_v1",
+       "PROXY TCP4 192.0.2.1 192.0.2.2 5555 80\r\n" + get("/index.html"),
+       {{400}}},
   };
 }
 
@@ -401,10 +472,12 @@ TEST_P(HostileRequest, IsAnsweredAsExpectedAndTheServerServesOn) {
   bool closing = false;
   for (std::size_t i = 0; i < c.responses.size(); ++i) {
     const auto response = read_response(client);
-    ASSERT_TRUE(response.has_value()) << "response " << i << " of " << c.responses.size()
-                                      << " missing\n" << server_->stderr_text();
+    ASSERT_TRUE(response.has_value())
+        << "response " << i << " of " << c.responses.size() << " missing\n"
+        << server_->stderr_text();
     EXPECT_TRUE(c.responses[i].count(response->status) == 1)
-        << "response " << i << ": " << response->status_line << ", allowed: " << describe(c.responses[i]);
+        << "response " << i << ": " << response->status_line
+        << ", allowed: " << describe(c.responses[i]);
     EXPECT_EQ(response->body.find("TOP SECRET"), std::string::npos) << "secret.txt leaked";
     EXPECT_EQ(response->body.find("root:"), std::string::npos) << "/etc/passwd leaked";
     closing = response->header("connection") == "close";

@@ -76,7 +76,8 @@ TEST_F(Http, ResponseCarriesTheRequiredHeaders) {
   EXPECT_FALSE(response->header("server").empty());
   EXPECT_FALSE(response->header("last-modified").empty());
   EXPECT_TRUE(response->header("x-worker") == "0" || response->header("x-worker") == "1");
-  EXPECT_EQ(harness::fetch(port(), "/style.css")->header("content-type"), "text/css; charset=utf-8");
+  EXPECT_EQ(harness::fetch(port(), "/style.css")->header("content-type"),
+            "text/css; charset=utf-8");
 }
 
 TEST_F(Http, HeadHasTheHeadersOfGetButNoBody) {
@@ -178,7 +179,8 @@ TEST_F(Http, LongRequestLineIs414) {
 
 TEST_F(Http, LargeHeaderSectionIs431) {
   std::string request = "GET / HTTP/1.1\r\nHost: x\r\n";
-  for (int i = 0; i < 40; ++i) request += "X-Filler-" + std::to_string(i) + ": " + std::string(500, 'f') + "\r\n";
+  for (int i = 0; i < 40; ++i)
+    request += "X-Filler-" + std::to_string(i) + ": " + std::string(500, 'f') + "\r\n";
   expect_refused(request + "\r\n", 431);
 }
 
@@ -187,7 +189,8 @@ TEST_F(Http, LargeBodyIs413) {
 }
 
 TEST_F(Http, DuplicateContentLengthIs400) {
-  expect_refused("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400);
+  expect_refused("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
+                 400);
 }
 
 TEST_F(Http, TransferEncodingIs501AndWithContentLength400) {
@@ -198,8 +201,9 @@ TEST_F(Http, TransferEncodingIs501AndWithContentLength400) {
 
 TEST_F(Http, BodyIsReadAndDiscarded) {
   Client client(port());
-  ASSERT_TRUE(client.send_all("GET /style.css HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" +
-                              harness::get_request("/empty.txt")));
+  ASSERT_TRUE(
+      client.send_all("GET /style.css HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" +
+                      harness::get_request("/empty.txt")));
   EXPECT_EQ(read_response(client)->body, docroot_.content("style.css"));
   const auto second = read_response(client);
   ASSERT_TRUE(second.has_value()) << "the body was taken for the next request";
@@ -239,8 +243,9 @@ TEST_F(Http, Http10ClosesUnlessKeepAliveIsAsked) {
 
 TEST_F(Http, PipelinedRequestsAreAnsweredInOrder) {
   Client client(port());
-  ASSERT_TRUE(client.send_all(harness::get_request("/style.css") + harness::get_request("/ten_k.bin") +
-                              harness::get_request("/nope") + harness::get_request("/index.html", true)));
+  ASSERT_TRUE(client.send_all(harness::get_request("/style.css") +
+                              harness::get_request("/ten_k.bin") + harness::get_request("/nope") +
+                              harness::get_request("/index.html", true)));
   EXPECT_EQ(read_response(client)->body, docroot_.content("style.css"));
   EXPECT_TRUE(read_response(client)->body == docroot_.content("ten_k.bin"));
   EXPECT_EQ(read_response(client)->status, 404);

@@ -41,7 +41,8 @@ constexpr std::size_t kMiB = 1024 * 1024;
 
 class Faults : public ::testing::Test {
  protected:
-  /** Starts the server on docroot_ with @p args after --root; @p max_open_files as in ServerConfig. */
+  /** Starts the server on docroot_ with @p args after --root; @p max_open_files as in ServerConfig.
+   */
   void start(std::vector<std::string> args, long max_open_files = 0) {
     args.insert(args.begin(), {"--root", docroot_.root()});
     server_ = std::make_unique<ServerProcess>(ServerConfig{args, max_open_files});
@@ -92,8 +93,8 @@ TEST_F(Faults, WorkerKilledMidTransferLeavesTheOthersTransfersByteExact) {
     worker_of.push_back(atoi(head->header("x-worker").c_str()));
   }
   const int victim_id = worker_of[0];
-  const auto survivors = std::count_if(worker_of.begin(), worker_of.end(),
-                                       [&](int id) { return id != victim_id; });
+  const auto survivors =
+      std::count_if(worker_of.begin(), worker_of.end(), [&](int id) { return id != victim_id; });
   ASSERT_GE(survivors, 2) << "the clients did not spread over the workers";
   const pid_t victim = harness::worker_pid(*server_, victim_id);
   ASSERT_GT(victim, 0) << server_->stderr_text();
@@ -161,8 +162,7 @@ class OutOfFds : public Faults {
 
   /** Every client asks for index.html and closes; returns how many answers had each status. */
   std::map<int, int> ask_everyone() {
-    for (auto& client : clients_)
-      client.send_all(harness::get_request("/index.html", true));
+    for (auto& client : clients_) client.send_all(harness::get_request("/index.html", true));
     std::map<int, int> statuses;
     const auto until = Clock::now() + harness::kDeadline;  // for all of them: a failure stays quick
     for (auto& client : clients_) {
@@ -204,8 +204,9 @@ TEST_F(OutOfFds, NeitherCrashesNorSpinsAndServesAgainOnceConnectionsClose) {
   // Once the crowd is gone, it serves normally at once.
   EXPECT_TRUE(harness::serves_a_new_client(port()));
   EXPECT_EQ(harness::fetch(port(), "/one_mib.bin")->body.size(), kMiB);
-  EXPECT_TRUE(harness::wait_until([&] { return harness::open_connections(*server_, worker_) == 0; }))
-      << server_->stderr_text();
+  EXPECT_TRUE(harness::wait_until([&] {
+    return harness::open_connections(*server_, worker_) == 0;
+  })) << server_->stderr_text();
   EXPECT_EQ(harness::children_of(server_->pid()), std::vector<pid_t>{worker_});
 }
 
@@ -216,8 +217,8 @@ TEST_F(OutOfFds, RequestsAnsweredAtTheLimitGetTheirFile) {
   ASSERT_NO_FATAL_FAILURE(fill_the_worker());
   const auto statuses = ask_everyone();
   EXPECT_EQ(statuses, (std::map<int, int>{{200, kIdleClients}}))
-      << statuses.size() << " different statuses; 500s: "
-      << (statuses.count(500) ? statuses.at(500) : 0);
+      << statuses.size()
+      << " different statuses; 500s: " << (statuses.count(500) ? statuses.at(500) : 0);
 }
 
 TEST_F(Faults, BurstOfTwoThousandConnectionsEachAnswered) {
@@ -232,7 +233,8 @@ TEST_F(Faults, BurstOfTwoThousandConnectionsEachAnswered) {
     clients.emplace_back(port());
     ASSERT_TRUE(clients.back().connected()) << "connection " << i;
   }
-  for (auto& client : clients) ASSERT_TRUE(client.send_all(harness::get_request("/index.html", true)));
+  for (auto& client : clients)
+    ASSERT_TRUE(client.send_all(harness::get_request("/index.html", true)));
   int answered = 0;
   for (auto& client : clients) {
     const auto response = read_response(client);
@@ -297,8 +299,9 @@ TEST_F(Faults, ClientResettingInTheMiddleOfALargeResponseLeaksNothing) {
     half_request.reset();
   }
   EXPECT_TRUE(harness::serves_a_new_client(port()));
-  EXPECT_TRUE(harness::wait_until([&] { return harness::open_connections(*server_, workers[0]) == 0; }))
-      << server_->stderr_text();
+  EXPECT_TRUE(harness::wait_until([&] {
+    return harness::open_connections(*server_, workers[0]) == 0;
+  })) << server_->stderr_text();
   EXPECT_EQ(harness::children_of(server_->pid()), workers) << "the worker crashed";
 }
 
@@ -318,8 +321,9 @@ TEST_F(Faults, ClientClosingWithoutReadingTheAnswerLeaksNothing) {
     pipeliner.shutdown_write();
   }  // twenty MiB asked for, none read
   EXPECT_TRUE(harness::serves_a_new_client(port()));
-  EXPECT_TRUE(harness::wait_until([&] { return harness::open_connections(*server_, workers[0]) == 0; }))
-      << server_->stderr_text();
+  EXPECT_TRUE(harness::wait_until([&] {
+    return harness::open_connections(*server_, workers[0]) == 0;
+  })) << server_->stderr_text();
   EXPECT_EQ(harness::children_of(server_->pid()), workers) << "the worker crashed";
 }
 
@@ -352,14 +356,16 @@ TEST_F(Faults, FileTruncatedWhileBeingSentEndsThatResponseOnly) {
   ASSERT_TRUE(rest.has_value()) << "the connection was not closed after the file shrank";
   body += *rest;
   EXPECT_LT(body.size(), kSize) << "a full body from a file that no longer has it";
-  EXPECT_TRUE(DocRoot::pattern(body.size()) == body) << "the short body is not a prefix of the file";
+  EXPECT_TRUE(DocRoot::pattern(body.size()) == body)
+      << "the short body is not a prefix of the file";
 
   EXPECT_EQ(harness::fetch(port(), "/index.html")->status, 200);
   const auto now_empty = harness::fetch(port(), "/big.bin");
   ASSERT_TRUE(now_empty.has_value());
   EXPECT_EQ(now_empty->header("content-length"), "0");
-  EXPECT_TRUE(harness::wait_until([&] { return harness::open_connections(*server_, workers[0]) == 0; }))
-      << server_->stderr_text();
+  EXPECT_TRUE(harness::wait_until([&] {
+    return harness::open_connections(*server_, workers[0]) == 0;
+  })) << server_->stderr_text();
   EXPECT_EQ(harness::children_of(server_->pid()), workers) << "the worker crashed";
 }
 

@@ -92,11 +92,12 @@ TEST_F(Timeout, KeepAliveClientWithARequestEveryHalfSecondOutlivesTheTimeout) {
   for (int i = 0; i < 7; ++i) {  // 3.5 s: several times T
     ASSERT_TRUE(client.send_all(harness::get_request("/style.css"))) << "request " << i;
     const auto response = read_response(client);
-    ASSERT_TRUE(response.has_value()) << "closed at request " << i << " after "
-                                      << std::chrono::duration_cast<Millis>(Clock::now() - start).count()
-                                      << " ms";
+    ASSERT_TRUE(response.has_value())
+        << "closed at request " << i << " after "
+        << std::chrono::duration_cast<Millis>(Clock::now() - start).count() << " ms";
     EXPECT_EQ(response->status, 200);
-    std::this_thread::sleep_for(Millis(500));  // the client's think time, not a wait for a condition
+    std::this_thread::sleep_for(
+        Millis(500));  // the client's think time, not a wait for a condition
   }
 }
 

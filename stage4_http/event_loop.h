@@ -153,16 +153,20 @@ void EventLoop<T>::take_notifications() {
   accept_all();
 }
 
-// An HTTP connection may need a second fd, for the file it sends. Accepting until EMFILE would
-// leave none for open(), and every request would get a 500 until the crowd left. So connections
-// are capped at half the fd limit, minus a few fds for the loop's own (epoll, pipe, channel);
-// the clients over the cap wait in the kernel's backlog, where they cost us nothing.
+// An HTTP connection needs a second fd while it sends a file. Accepting until EMFILE would leave
+// none for open(), and every request would get a 500 until the crowd left. So an eighth of the fd
+// table (at least 16) stays free for files, plus a few fds for the loop's own (epoll, pipe,
+// channel); clients over the cap wait in the kernel's backlog, where they cost us nothing.
+// A file is open only while its response is in flight, so the reserve runs out only when that
+// many slow readers download at once, and then the cost is a 500, not a crash. Half the table
+// would guarantee a file for every connection, at the price of half the idle connections.
 template <typename T>
 std::size_t EventLoop<T>::connection_limit() {
   constexpr rlim_t kOwnFds = 16;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == -1 || limit.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
-  return limit.rlim_cur > kOwnFds ? (limit.rlim_cur - kOwnFds) / 2 : 1;
+  const rlim_t for_files = limit.rlim_cur / 8 > 16 ? limit.rlim_cur / 8 : 16;
+  return limit.rlim_cur > kOwnFds + for_files ? limit.rlim_cur - kOwnFds - for_files : 1;
 }
 
 // Accept until EAGAIN: with one accept per notification, connections whose notifications

@@ -25,7 +25,7 @@ struct HttpShared {
   std::uint64_t bytes_sent = 0;  ///< response bytes (heads and bodies) written by this worker
   /**
    * Scratch space for read(): a worker runs one connection at a time, so one buffer serves all
-   * of them, and an idle connection holds no read buffer at all.
+   * of them; a connection keeps only what a read brought beyond its current request.
    */
   char read_buffer[16 * 1024];
 

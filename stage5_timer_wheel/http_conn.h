@@ -40,7 +40,7 @@ struct HttpShared {
   std::uint64_t bytes_sent = 0;  ///< response bytes (heads and bodies) written by this worker
   /**
    * Scratch space for read(): a worker runs one connection at a time, so one buffer serves all
-   * of them, and an idle connection holds no read buffer at all.
+   * of them; a connection keeps only what a read brought beyond its current request.
    */
   char read_buffer[16 * 1024];
 
@@ -104,7 +104,7 @@ class HttpConn {
   bool responding_ = false;   // a response is being written
   bool keep_alive_ = true;    // false: close after the current response
   bool peer_closed_ = false;  // read() returned 0
-  // Last member, so it is destroyed first: its destructor takes it out of the wheel, and no
-  // callback can ever run for a connection that is gone.
+  // Its destructor takes it out of the wheel: no callback can ever run for a connection that is
+  // gone.
   Timer idle_timer_;
 };

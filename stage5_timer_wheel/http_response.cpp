@@ -81,7 +81,7 @@ struct MimeType {
   std::string_view type;
 };
 
-// A linear scan over 19 entries beats hashing at this size; sort by frequency if it grows.
+// A linear scan over a table this short beats hashing; sort by frequency if it grows.
 constexpr MimeType kMimeTypes[] = {
     {"html", "text/html; charset=utf-8"},
     {"htm", "text/html; charset=utf-8"},

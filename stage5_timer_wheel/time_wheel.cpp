@@ -42,9 +42,9 @@ TimeWheel::~TimeWheel() {
  * next tick as 1, tick k comes (k-1)*I + d after the add.
  *
  * - Never early: (k-1)*I + d >= T must hold for every d > 0, hence (k-1)*I >= T, hence
- *   k = ceil(T/I) + 1. The classic k = ceil(T/I) fires after (ceil(T/I)-1)*I + d, which for an add
- *   just before a tick is a whole interval early (a 60 s timeout on 1 s slots fires after 59.0 s
- *   and a bit); the classic k = T/I, rounded down, is earlier still.
+ *   k = ceil(T/I) + 1. The rule k = ceil(T/I) fires after (ceil(T/I)-1)*I + d, which for an add
+ *   just before a tick is almost a whole interval early (a 60 s timeout on 1 s slots fires after
+ *   59 s and a bit); rounding T/I down, as wheels that ignore the remainder do, is earlier still.
  * - At most one interval late: the timer fires after ceil(T/I)*I + d <= ceil(T/I)*I + I. When T is
  *   a whole number of intervals (the server: --timeout in seconds, 1 s slots) that is T + I;
  *   otherwise T rounded up to a whole interval, plus I.

@@ -96,8 +96,8 @@ TEST_F(Timeout, KeepAliveClientWithARequestEveryHalfSecondOutlivesTheTimeout) {
         << "closed at request " << i << " after "
         << std::chrono::duration_cast<Millis>(Clock::now() - start).count() << " ms";
     EXPECT_EQ(response->status, 200);
-    std::this_thread::sleep_for(
-        Millis(500));  // the client's think time, not a wait for a condition
+    // The client's think time, not a wait for a condition.
+    std::this_thread::sleep_for(Millis(500));
   }
 }
 

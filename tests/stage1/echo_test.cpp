@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <thread>
 
 #include "harness.h"
@@ -82,6 +83,37 @@ TEST(Echo, ClientThatNeverReadsDoesNotStallOthersOrGrowMemory) {
   const long rss_after = server_rss_kib(server);
   EXPECT_LT(rss_after - rss_before, 4 * 1024)
       << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+}
+
+// Out of fds, accept() fails with EMFILE while clients wait in the backlog. The server must
+// neither spin (retrying, or level-triggered on the listening socket) nor die, and must greet
+// the waiting clients as soon as connections close.
+TEST(Echo, OutOfFdsNeitherSpinsNorDiesAndServesOnceConnectionsClose) {
+  ServerProcess server(harness::ServerConfig{{}, 24});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const auto server_cpu = [&] {  // the process and its workers
+    double total = harness::cpu_seconds(server.pid());
+    for (pid_t child : harness::children_of(server.pid())) total += harness::cpu_seconds(child);
+    return total;
+  };
+  std::deque<Client> clients;
+  for (int i = 0; i < 40; ++i) clients.emplace_back(server.port());  // more than 24 fds allow
+  ASSERT_TRUE(server.wait_for_stderr("pausing until a connection closes")) << server.stderr_text();
+  const double cpu_before = server_cpu();
+  for (int i = 0; i < 10; ++i) {
+    clients.emplace_back(server.port());      // each arrival wakes the server once more
+    std::this_thread::sleep_for(Millis(50));  // pacing the arrivals, not waiting for a condition
+  }
+  EXPECT_LT(server_cpu() - cpu_before, 0.2) << "the server spins at EMFILE";
+  // Hang up the first half: the rest, waiting in the backlog, must now be greeted and echoed,
+  // each one as soon as the one before it hangs up and frees an fd.
+  for (int i = 0; i < 25; ++i) clients.pop_front();
+  int served = 0;
+  while (!clients.empty() && harness::first_exchange(clients.front())) {
+    ++served;
+    clients.pop_front();  // hangs up, freeing an fd for the next one
+  }
+  EXPECT_EQ(served, 25) << server.stderr_text();
 }
 
 TEST(Echo, EchoesEverythingBeforeClosingAfterClientHalfClose) {

@@ -11,14 +11,15 @@
 
 /**
  * Creates the signal pipe of the calling process and returns its read end, to be watched by
- * epoll. Both ends are nonblocking and close-on-exec. Calling it again (as a forked worker does)
- * replaces the write end that signal handlers use, so each process has its own pipe.
+ * epoll. Both ends are nonblocking and close-on-exec. Calling it again (from chapter 2 on, a forked
+ * worker does) replaces the write end that signal handlers use, so each process has its own pipe.
  */
 UniqueFd set_up_sig_pipe();
 
 /**
  * Installs the signal-pipe handler for @p sig: the handler saves errno, writes the signal number
- * as one byte into the pipe, and restores errno. Exits with status 1 if sigaction fails.
+ * as one byte into the pipe (or, if the pipe is full, sets a flag that read_signals() reports),
+ * and restores errno. Exits with status 1 if sigaction fails.
  */
 void add_sig(int sig);
 
@@ -26,12 +27,13 @@ void add_sig(int sig);
  */
 void ignore_sig(int sig);
 
-/** Restores the default action of @p sig (a forked worker uses it for signals only the parent
- * handles). */
+/** Restores the default action of @p sig (from chapter 2 on, a forked worker uses it for
+ * signals only the parent handles). */
 void default_sig(int sig);
 
 /**
- * Reads every signal number waiting in the pipe into @p signals (up to @p capacity) and
- * returns how many it read; 0 when the pipe is empty. Never blocks.
+ * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity), followed by
+ * each signal whose byte found the pipe full, and returns how many it stored; 0 when nothing is
+ * waiting. Call it until it returns 0. Never blocks.
  */
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity);

@@ -18,6 +18,10 @@ namespace {
 volatile sig_atomic_t g_sig_pipe_write_fd = -1;
 // Owns that write end so that a second set_up_sig_pipe() closes the old one.
 UniqueFd g_write_end;
+// Set by the handler when the pipe is full and a signal's byte does not fit; read_signals()
+// reports such a signal once. Without it, a pipe full of SIGUSR1 bytes would swallow the SIGTERM
+// that comes after them: repeats of one signal may merge, different signals must not.
+volatile sig_atomic_t g_dropped[NSIG];
 
 /** The handler installed by add_sig(): runs in whichever process receives the signal. */
 void sig_handler(int sig) {
@@ -26,10 +30,10 @@ void sig_handler(int sig) {
   // One byte, not the first byte of an int (that is the high byte on a big-endian machine).
   // Signal numbers on Linux are at most 64, so they fit.
   const unsigned char byte = static_cast<unsigned char>(sig);
-  // The write end is nonblocking: if the pipe is full, the byte is dropped rather than
-  // blocking the process forever inside its handler. The loop already has bytes to read.
-  if (write(g_sig_pipe_write_fd, &byte, 1) < 0) {
-  }
+  // The write end is nonblocking: if the pipe is full, the write fails rather than blocking the
+  // process forever inside its handler, and a flag keeps the signal instead of the byte. The
+  // pipe is not empty, so the loop will read it and then see the flag.
+  if (write(g_sig_pipe_write_fd, &byte, 1) < 0) g_dropped[sig] = 1;
   errno = saved_errno;
 }
 
@@ -54,6 +58,7 @@ UniqueFd set_up_sig_pipe() {
   // written to a closed (and possibly reused) fd number.
   g_sig_pipe_write_fd = ends[1];
   g_write_end.reset(ends[1]);
+  for (auto& dropped : g_dropped) dropped = 0;  // a forked worker must not inherit the parent's
   return UniqueFd(ends[0]);
 }
 
@@ -70,7 +75,15 @@ std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacit
   do {
     n = read(sig_pipe_read_fd, bytes, capacity);
   } while (n == -1 && errno == EINTR);
-  if (n <= 0) return 0;  // EAGAIN: empty
-  for (ssize_t i = 0; i < n; ++i) signals[i] = bytes[i];
-  return static_cast<std::size_t>(n);
+  std::size_t count = 0;
+  for (ssize_t i = 0; i < n; ++i) signals[count++] = bytes[i];  // n is -1 (EAGAIN) when empty
+  // After the bytes: a signal whose byte found the pipe full. Any left over (no room) stay
+  // flagged for the next call.
+  for (int sig = 1; sig < NSIG && count < capacity; ++sig) {
+    if (g_dropped[sig]) {
+      g_dropped[sig] = 0;
+      signals[count++] = sig;
+    }
+  }
+  return count;
 }

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 namespace {
 
@@ -76,9 +77,13 @@ Options parse_options(int argc, char** argv) {
       case ':':
         usage_error("missing value for option", argv[optind - 1]);
       default: {
-        // getopt reports an unknown short option in optopt, an unknown long one in argv.
+        // getopt reports an unknown short option in optopt, an unknown long one in argv. A
+        // "--flag=value" for a flag that takes no value also sets optopt, to the flag's letter.
+        const char* word = argv[optind - 1];
+        if (optopt != 0 && strncmp(word, "--", 2) == 0 && strchr(word, '=') != nullptr)
+          usage_error("this option takes no value:", word);
         const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
-        usage_error("unknown option", optopt != 0 ? short_option : argv[optind - 1]);
+        usage_error("unknown option", optopt != 0 ? short_option : word);
       }
     }
   }

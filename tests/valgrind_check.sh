@@ -91,7 +91,11 @@ SERVER="$work/server" HARNESS_STOP_WITH_SIGTERM=1 "$tests" --gtest_filter="$filt
   --gtest_brief=1 >"$work/tests.log" 2>&1
 tests_status=$?
 grep -E '^\[  (PASSED|FAILED)  \]|tests? ran' "$work/tests.log"
-[[ $tests_status -eq 0 ]] || echo "valgrind_check: some tests failed under valgrind (slower server); see above"
+if [[ $tests_status -ne 0 ]]; then
+  grep -B5 -A20 'Failure' "$work/tests.log" | head -100
+  echo "valgrind_check: FAILED: tests failed with the server under valgrind"
+  exit 1
+fi
 
 reports=0
 unreported=0

@@ -104,7 +104,7 @@ std::string server_path() {
 
 ServerProcess::ServerProcess(ServerConfig config) {
   char path[] = "/tmp/server-stderr-XXXXXX";
-  const int err_fd = mkstemp(path);
+  const int err_fd = mkostemp(path, O_CLOEXEC);  // dup2() onto stderr clears the flag
   stderr_path_ = path;
   int out[2];
   if (err_fd == -1 || pipe2(out, O_CLOEXEC) == -1) return;
@@ -181,8 +181,8 @@ RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadli
   RunResult result;
   char out_path[] = "/tmp/server-out-XXXXXX";
   char err_path[] = "/tmp/server-err-XXXXXX";
-  const int out_fd = mkstemp(out_path);
-  const int err_fd = mkstemp(err_path);
+  const int out_fd = mkostemp(out_path, O_CLOEXEC);
+  const int err_fd = mkostemp(err_path, O_CLOEXEC);
   const pid_t pid = spawn(args, out_fd, err_fd, 0);
   close(out_fd);
   close(err_fd);

@@ -36,6 +36,10 @@ TEST(CommandLine, UnknownLongOptionIsAUsageError) { expect_usage_error({"--bogus
 
 TEST(CommandLine, UnknownShortOptionIsAUsageError) { expect_usage_error({"-Z"}, "-Z"); }
 
+TEST(CommandLine, ValueForAFlagIsAUsageErrorNamingIt) {
+  expect_usage_error({"--verbose=1"}, "--verbose=1");
+}
+
 TEST(CommandLine, MissingValueIsAUsageError) { expect_usage_error({"--port"}, "--port"); }
 
 TEST(CommandLine, HostThatIsNotAnAddressIsAUsageError) {

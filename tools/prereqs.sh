@@ -81,6 +81,14 @@ check() {
             need_cmd wrk wrk
             need_cmd gnuplot-nox gnuplot
             need_cmd strace strace
+            # run_bench.sh and benchtool.py: not all in a minimal Debian 12 image (no ps there).
+            need_cmd python3 python3
+            need_cmd procps ps
+            need_cmd util-linux taskset
+            need_cmd mawk awk
+            # perf counts system calls under load; without it (or without tracepoint access)
+            # that one figure reads "n/a" and the rest of the bench runs.
+            need_cmd linux-perf perf
             need_glob libbenchmark-dev "Google Benchmark headers" /usr/include/benchmark/benchmark.h
             need_glob libbenchmark-dev "Google Benchmark library" \
                 /usr/lib/*/libbenchmark.so /usr/lib/*/libbenchmark.a ;;

@@ -91,7 +91,8 @@ void HttpConn::start_response(const HttpRequest* request, HttpStatus status) {
   // After a parse error we cannot tell where the next request starts: close after answering.
   keep_alive_ = request != nullptr && request->keep_alive;
   const int minor_version = request != nullptr ? request->minor_version : 1;
-  const bool is_head = request != nullptr && request->method == Method::head;
+  // Known from the request line even when the parser refused the request: no body for HEAD.
+  const bool is_head = parser_.request().method == Method::head;
 
   if (request != nullptr) {
     status = resolve_target(request->target, file_.relative);

@@ -140,8 +140,12 @@ HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len,
   const std::size_t limit = unit_limit();
   for (;;) {
     if (unit_bytes_ >= limit) {  // the line (or section) cannot end within the limit
-      fail(check_state_ == CheckState::request_line ? HttpStatus::uri_too_long
-                                                    : HttpStatus::header_fields_too_large);
+      if (check_state_ == CheckState::request_line) {
+        if (line_.rfind("HEAD ", 0) == 0) request_.method = Method::head;  // no body in the 414
+        fail(HttpStatus::uri_too_long);
+      } else {
+        fail(HttpStatus::header_fields_too_large);
+      }
       return LineStatus::bad;
     }
     if (pos == len) return LineStatus::open;
@@ -194,12 +198,14 @@ void HttpParser::parse_request_line(std::string_view line) {
   const std::string_view method = line.substr(0, sp1);
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  // Syntax first (400), then the version (505), then whether we serve the method (405/501).
+  // Syntax first (400), then the version (505), then whether we serve the method (405/501),
+  // then the form of the target (400): "OPTIONS * HTTP/1.1" is refused for its method.
   if (!is_token(method) || !is_target_chars(target)) return fail(HttpStatus::bad_request);
-  if (!parse_target(target)) return fail(HttpStatus::bad_request);
+  if (method == "HEAD") request_.method = Method::head;  // now, so that even an error has no body
   const HttpStatus version_status = parse_version(version, request_.minor_version);
   if (version_status != HttpStatus::ok) return fail(version_status);
   if (!parse_method(method)) return;
+  if (!parse_target(target)) return fail(HttpStatus::bad_request);
   check_state_ = CheckState::headers;
   unit_bytes_ = 0;
 }
@@ -224,7 +230,7 @@ bool HttpParser::parse_method(std::string_view method) {
 /**
  * Accepts origin-form and absolute-form (RFC 9112 §3.2.1, §3.2.2) and stores the
  * origin-form part. Asterisk-form and authority-form are for OPTIONS / CONNECT, which
- * we do not serve, so they are malformed here.
+ * parse_method() has already refused (405), so here they are malformed.
  */
 bool HttpParser::parse_target(std::string_view target) {
   if (!target.empty() && target[0] == '/') {

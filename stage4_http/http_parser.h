@@ -37,7 +37,8 @@ enum class Method { get, head };
 
 /** What the server needs from a request once it has been parsed completely. */
 struct HttpRequest {
-  Method method = Method::get;  ///< GET or HEAD.
+  Method method = Method::get;  ///< GET or HEAD; HEAD is set as soon as the request line
+                                ///< names it, so it is valid after an error too.
   std::string target;           ///< Origin-form target ("/path?query"), always starts with '/'.
   int minor_version = 1;        ///< 0 for HTTP/1.0, 1 for HTTP/1.1.
   bool keep_alive = true;       ///< Whether the connection may carry another request.

@@ -81,17 +81,42 @@ TEST_F(Http, ResponseCarriesTheRequiredHeaders) {
 }
 
 TEST_F(Http, HeadHasTheHeadersOfGetButNoBody) {
-  Client client(port());
-  ASSERT_TRUE(client.send_all("HEAD /ten_k.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const auto head = read_response(client, true);
-  ASSERT_TRUE(head.has_value());
-  EXPECT_EQ(head->status, 200);
-  EXPECT_EQ(head->header("content-length"), "10240");
-  // If a body had been sent, the next response would not start where we expect it.
-  ASSERT_TRUE(client.send_all(harness::get_request("/style.css")));
-  const auto next = read_response(client);
-  ASSERT_TRUE(next.has_value()) << "garbage after the HEAD response";
-  EXPECT_EQ(next->body, docroot_.content("style.css"));
+  for (const char* name : {"index.html", "empty.txt", "ten_k.bin", "one_mib.bin", "style.css"}) {
+    const std::string path = std::string("/") + name;
+    Client client(port());
+    ASSERT_TRUE(client.send_all("HEAD " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto head = read_response(client, true);
+    ASSERT_TRUE(head.has_value()) << name;
+    // If a body had been sent, the next response would not start where we expect it.
+    ASSERT_TRUE(client.send_all(harness::get_request(path)));
+    auto get = read_response(client);
+    ASSERT_TRUE(get.has_value()) << name << ": garbage after the HEAD response";
+    EXPECT_TRUE(get->body == docroot_.content(name)) << name;
+    EXPECT_EQ(head->status_line, get->status_line) << name;
+    head->headers.erase("date");  // the second may tick between the two
+    get->headers.erase("date");
+    EXPECT_EQ(head->headers, get->headers) << name;
+  }
+}
+
+// The parser knows the method from the request line, before it refuses the request.
+TEST_F(Http, RefusedHeadRequestHasNoBodyEither) {
+  const std::pair<std::string, int> cases[] = {
+      {"HEAD / HTTP/1.1\r\n\r\n", 400},  // no Host
+      {"HEAD / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+      {"HEAD /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+  };
+  for (const auto& [raw, status] : cases) {
+    Client client(port());
+    ASSERT_TRUE(client.send_all(raw));
+    const auto response = read_response(client, true);
+    ASSERT_TRUE(response.has_value()) << status;
+    EXPECT_EQ(response->status, status);
+    EXPECT_NE(response->header("content-length"), "0") << "the length of the page GET would get";
+    const auto rest = client.read_to_eof();
+    ASSERT_TRUE(rest.has_value()) << status << ": connection left open";
+    EXPECT_EQ(*rest, "") << status << ": a body after the head";
+  }
 }
 
 TEST_F(Http, OneMebibyteArrivesByteExactAtASlowReader) {

@@ -154,9 +154,14 @@ std::vector<Case> status_cases() {
       {"target_del", "GET /a\x7f HTTP/1.1\r\n" + kHost + "\r\n", HttpStatus::bad_request},
       {"target_nul", std::string("GET /a\0b HTTP/1.1\r\n", 19) + kHost + "\r\n",
        HttpStatus::bad_request},
-      {"asterisk_form", "OPTIONS * HTTP/1.1\r\n" + kHost + "\r\n", HttpStatus::bad_request},
-      {"authority_form", "CONNECT example.com:443 HTTP/1.1\r\n" + kHost + "\r\n",
+      {"asterisk_form", "GET * HTTP/1.1\r\n" + kHost + "\r\n", HttpStatus::bad_request},
+      {"authority_form", "GET example.com:443 HTTP/1.1\r\n" + kHost + "\r\n",
        HttpStatus::bad_request},
+      // Their own methods are refused first, as methods: 405 like any other we do not serve.
+      {"options_asterisk", "OPTIONS * HTTP/1.1\r\n" + kHost + "\r\n",
+       HttpStatus::method_not_allowed},
+      {"connect_authority", "CONNECT example.com:443 HTTP/1.1\r\n" + kHost + "\r\n",
+       HttpStatus::method_not_allowed},
       {"relative_target", "GET a/b HTTP/1.1\r\n" + kHost + "\r\n", HttpStatus::bad_request},
       {"absolute_form_no_host", "GET http:///a HTTP/1.1\r\n" + kHost + "\r\n",
        HttpStatus::bad_request},
@@ -410,6 +415,22 @@ TEST(ParserTest, ResetAfterCompleteAndAfterError) {
   EXPECT_EQ(parser.request().minor_version, 1);
   EXPECT_EQ(parser.request().content_length, 0u);
   EXPECT_TRUE(parser.request().keep_alive);
+}
+
+// An error answer to HEAD must have no body either, so the method is known before any refusal.
+TEST(ParserTest, HeadIsKnownEvenWhenTheRequestIsRefused) {
+  const std::string refused[] = {
+      "HEAD / HTTP/1.1\r\n\r\n",                            // 400: no Host
+      "HEAD / HTTP/2.0\r\n",                                // 505
+      "HEAD * HTTP/1.1\r\n",                                // 400: asterisk-form for HEAD
+      "HEAD /" + repeat('a', HttpParser::kMaxRequestLine),  // 414, before the line ends
+  };
+  for (const std::string& in : refused) {
+    HttpParser parser;
+    parser.feed(in.data(), in.size());
+    ASSERT_EQ(parser.result(), HttpParser::Result::error) << in.substr(0, 20);
+    EXPECT_EQ(parser.request().method, Method::head) << in.substr(0, 20);
+  }
 }
 
 TEST(ParserTest, SplitInvariantAcrossPipelinedBuffer) {

@@ -137,6 +137,29 @@ TEST_F(Http, OneMebibyteArrivesByteExactAtASlowReader) {
   EXPECT_TRUE(body == docroot_.content("one_mib.bin")) << "got " << body.size() << " bytes";
 }
 
+// 1 MiB fits in the send buffer, which grows to 4 MiB on loopback: the server may send it in
+// one call. 16 MiB cannot fit, so the server meets EAGAIN again and again and must resume, on
+// EPOLLOUT, at the right offset every time.
+TEST_F(Http, FileLargerThanTheSocketBuffersArrivesByteExactAfterManyPartialWrites) {
+  const std::size_t size = 16 * 1024 * 1024;
+  docroot_.write("sixteen_mib.bin", DocRoot::pattern(size));
+  Client client(port());
+  const int small = 64 * 1024;
+  setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_TRUE(client.send_all(harness::get_request("/sixteen_mib.bin", true)));
+  ASSERT_NE(client.read_until("\r\n\r\n").find("200 OK"), std::string::npos);
+  std::string body = std::move(client.buffered());
+  while (body.size() < size) {
+    const std::string chunk =
+        client.read_exact(std::min<std::size_t>(1024 * 1024, size - body.size()));
+    if (chunk.empty()) break;
+    body += chunk;
+    std::this_thread::sleep_for(Millis(10));  // pacing: the server's buffer fills meanwhile
+  }
+  EXPECT_EQ(body.size(), size);
+  EXPECT_TRUE(body == docroot_.content("sixteen_mib.bin")) << "the bytes differ";
+}
+
 TEST_F(Http, EmptyFileKeepsTheConnectionAlive) {
   Client client(port());
   for (int i = 0; i < 3; ++i) {

@@ -102,23 +102,31 @@ TEST_F(Timeout, KeepAliveClientWithARequestEveryHalfSecondOutlivesTheTimeout) {
 }
 
 // Only a write that makes no progress for T counts as stalled: a slow but steady reader gets all.
-TEST_F(Timeout, SlowReaderOfOneMebibyteGetsItAllEvenPastTheTimeout) {
+// The file must be larger than what the kernel buffers (on loopback the server's send buffer
+// grows to 4 MiB), so that the server is still writing well after T: were the timer not
+// refreshed by writes, the connection would be closed at about T and the file cut short.
+TEST_F(Timeout, SlowReaderOfALargeFileGetsItAllEvenPastTheTimeout) {
+  const std::size_t size = 12 * 1024 * 1024;
+  docroot_.write("twelve_mib.bin", DocRoot::pattern(size));
   Client client(port());
   const int small = 64 * 1024;
   setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   const auto start = Clock::now();
-  ASSERT_TRUE(client.send_all(harness::get_request("/one_mib.bin", true)));
+  ASSERT_TRUE(client.send_all(harness::get_request("/twelve_mib.bin", true)));
   ASSERT_NE(client.read_until("\r\n\r\n").find("200 OK"), std::string::npos);
   std::string body = std::move(client.buffered());
-  while (body.size() < 1024 * 1024) {
+  while (body.size() < size) {
     const std::string chunk =
-        client.read_exact(std::min<std::size_t>(32 * 1024, 1024 * 1024 - body.size()));
+        client.read_exact(std::min<std::size_t>(1024 * 1024, size - body.size()));
     if (chunk.empty()) break;
     body += chunk;
-    std::this_thread::sleep_for(Millis(70));  // about 2.3 s for the whole file
+    // The reader's pace, not a wait for a condition: the server's writes stall for 0.4 s at a
+    // time, never for T, and the whole file takes about 5 s.
+    std::this_thread::sleep_for(Millis(400));
   }
   EXPECT_GT(Clock::now() - start, kTimeout * 2) << "not slow enough to prove anything";
-  EXPECT_TRUE(body == docroot_.content("one_mib.bin")) << "got " << body.size() << " bytes";
+  EXPECT_EQ(body.size(), size);
+  EXPECT_TRUE(body == docroot_.content("twelve_mib.bin")) << "the bytes differ";
 }
 
 TEST_F(Timeout, ThousandIdleConnectionsAreAllClosedAndTheServerServesOn) {

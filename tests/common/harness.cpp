@@ -419,6 +419,12 @@ long open_connections(const ServerProcess& server, pid_t pid, Millis deadline) {
   return atol(text.c_str() + text.rfind(tag) + tag.size());
 }
 
+bool all_workers_idle(const ServerProcess& server) {
+  for (pid_t worker : children_of(server.pid()))
+    if (open_connections(server, worker) != 0) return false;
+  return true;
+}
+
 bool echo_round_trip(Client& client, std::string_view payload) {
   if (!client.send_all(payload)) return false;
   return client.read_exact(payload.size()) == payload;

@@ -159,6 +159,9 @@ pid_t worker_pid(const ServerProcess& server, int id);
  */
 long open_connections(const ServerProcess& server, pid_t pid, Millis deadline = kDeadline);
 
+/** True when every worker of @p server reports open_connections=0 (one stats round, no wait). */
+bool all_workers_idle(const ServerProcess& server);
+
 /** Sends and reads @p payload back through an echo server connection (banner already read). */
 bool echo_round_trip(Client& client, std::string_view payload);
 

@@ -1,11 +1,13 @@
 /**
  * @file timeout_test.cpp
- * Idle timeouts over real sockets (stage 5): what refreshes a connection's timer and what not.
+ * Idle timeouts over real sockets (stage 5): what refreshes a connection's timer and what not,
+ * and slowloris (clients that send part of a request, then nothing).
  *
  * The server runs with --timeout 1 on 1 s wheel slots, so a stalled connection must be closed
  * after more than T = 1 s and, allowing for scheduling on a busy machine, before T + 1.5 s.
  */
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -140,19 +142,42 @@ TEST_F(Timeout, ThousandIdleConnectionsAreAllClosedAndTheServerServesOn) {
   EXPECT_EQ(closed, 1000);
   EXPECT_TRUE(harness::serves_a_new_client(port()));
   // The workers' stats say so too: after the last close, no connection is open.
-  EXPECT_TRUE(harness::wait_until([&] {
-    for (pid_t worker : harness::children_of(server_->pid())) kill(worker, SIGUSR1);
-    const std::string text = server_->stderr_text();
-    const std::size_t last0 = text.rfind("] stats: open_connections=");
-    if (last0 == std::string::npos) return false;
-    // Every worker's most recent stats line must show zero.
-    for (pid_t worker : harness::children_of(server_->pid())) {
-      const std::string tag = " " + std::to_string(worker) + "] stats: open_connections=";
-      const std::size_t at = text.rfind(tag);
-      if (at == std::string::npos || text[at + tag.size()] != '0') return false;
-    }
-    return true;
-  })) << server_->stderr_text();
+  EXPECT_TRUE(harness::wait_until([&] { return harness::all_workers_idle(*server_); }))
+      << server_->stderr_text();
+}
+
+// Slowloris: each client sends part of a request and then nothing, to hold a connection forever.
+TEST_F(Timeout, SlowlorisClientsAreDroppedAndNormalClientsServedMeanwhile) {
+  constexpr int kSlow = 200;
+  const auto start_time = Clock::now();
+  std::vector<Client> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.emplace_back(port());
+    ASSERT_TRUE(slow.back().send_all("GET /index.html HTTP/1.1\r\nHost: x\r\nX-Slowloris: "))
+        << "client " << i;
+  }
+  for (int i = 0; i < 20; ++i) {
+    const auto response = harness::fetch(port(), i % 2 ? "/index.html" : "/ten_k.bin");
+    ASSERT_TRUE(response.has_value()) << "normal request " << i << " not served";
+    EXPECT_EQ(response->status, 200);
+  }
+  // The normal clients were served while every slow client still held its connection.
+  std::vector<pollfd> fds;
+  for (const auto& client : slow) fds.push_back({client.fd(), POLLIN | POLLRDHUP, 0});
+  EXPECT_EQ(poll(fds.data(), fds.size(), 0), 0)
+      << "slow clients dropped before the normal ones were served, "
+      << std::chrono::duration_cast<Millis>(Clock::now() - start_time).count()
+      << " ms after they connected";
+
+  int dropped = 0;
+  for (auto& client : slow) {
+    const auto left = kLatest + Millis(1000) - (Clock::now() - start_time);
+    dropped += client.wait_closed(std::chrono::duration_cast<Millis>(left)) ? 1 : 0;
+  }
+  EXPECT_EQ(dropped, kSlow) << "slow clients still connected after the idle timeout";
+  EXPECT_TRUE(harness::serves_a_new_client(port()));
+  EXPECT_TRUE(harness::wait_until([&] { return harness::all_workers_idle(*server_); }))
+      << server_->stderr_text();
 }
 
 TEST_F(Timeout, BadTimeoutsAreUsageErrors) {

@@ -26,6 +26,9 @@
 #include "sig_pipe.h"
 #include "unique_fd.h"
 
+/** What a worker writes on its channel to the parent: whether it takes new connections. */
+enum class WorkerState : char { full = 'F', accepting = 'A' };
+
 /**
  * The epoll loop a worker runs (ProcessPool::run_child) for connections of type T (the classic
  * "user" class). The worker does not watch the listening socket: the parent does, and writes a
@@ -67,6 +70,8 @@ class EventLoop {
   bool watch(int fd, std::uint32_t events);
   void take_notifications();
   void accept_all();
+  void pause_accepting();
+  void tell_parent(WorkerState state);
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   void serve(int fd, std::uint32_t events);
   void close_conn(int fd);
@@ -196,7 +201,7 @@ void EventLoop<T>::accept_all() {
   while (true) {
     if (open_ >= max_connections_) {
       if (!accept_paused_) log_line("%zu connections open; pausing until one closes", open_);
-      accept_paused_ = true;
+      pause_accepting();
       return;
     }
     sockaddr_storage peer{};
@@ -214,7 +219,7 @@ void EventLoop<T>::accept_all() {
       // close_conn() retries as soon as an fd is free.
       if (!accept_paused_)
         log_line("accept: %s; pausing until a connection closes", strerror(errno));
-      accept_paused_ = true;
+      pause_accepting();
       return;
     }
     log_line("accept: %s", strerror(errno));
@@ -263,8 +268,26 @@ void EventLoop<T>::close_conn(int fd) {
   log_verbose("fd %d: closed", fd);
   if (accept_paused_) {
     accept_paused_ = false;
+    tell_parent(WorkerState::accepting);
     accept_all();  // an fd is free again: take what waited in the backlog
   }
+}
+
+// The parent must know when we take no more connections: it would otherwise keep handing them
+// to us, and each would wait in the backlog behind us, however idle the other workers were,
+// until we close one or another worker happens to be woken. It passes them on instead.
+template <typename T>
+void EventLoop<T>::pause_accepting() {
+  if (accept_paused_) return;
+  accept_paused_ = true;
+  tell_parent(WorkerState::full);
+}
+
+template <typename T>
+void EventLoop<T>::tell_parent(WorkerState state) {
+  // One byte per change of state, read by the parent at once: this direction never fills up.
+  const char byte = static_cast<char>(state);
+  if (write(channel_.get(), &byte, 1) == -1) log_line("channel: %s", strerror(errno));
 }
 
 template <typename T>

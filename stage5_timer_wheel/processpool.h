@@ -26,8 +26,9 @@
 
 /** One worker as the parent sees it: an entry of the classic process table. */
 struct ChildProcess {
-  pid_t pid = -1;    ///< -1 once the worker has died and been reaped
-  UniqueFd channel;  ///< the parent's end of the socketpair shared with this worker
+  pid_t pid = -1;     ///< -1 once the worker has died and been reaped
+  UniqueFd channel;   ///< the parent's end of the socketpair shared with this worker
+  bool full = false;  ///< the worker said it takes no new connections for now
 };
 
 /**
@@ -64,6 +65,7 @@ class ProcessPool {
   void set_up_parent();
   void watch(int fd);
   void dispatch_connection();
+  void read_worker_state(int channel_fd);
   int pick_worker();
   void handle_signals();
   void reap_children();
@@ -157,6 +159,7 @@ void ProcessPool<T>::set_up_parent() {
   // connection again and again until a worker took it. An edge comes with every new connection.
   watch(listen_.get());
   watch(sig_pipe_.get());
+  for (const ChildProcess& child : all_child_process_) watch(child.channel.get());
 }
 
 template <typename T>
@@ -180,10 +183,13 @@ int ProcessPool<T>::run_parent() {
       continue;
     }
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.fd == listen_.get()) {
+      const int fd = events[i].data.fd;
+      if (fd == listen_.get()) {
         if (!stopping_) dispatch_connection();
-      } else {
+      } else if (fd == sig_pipe_.get()) {
         handle_signals();
+      } else {
+        read_worker_state(fd);
       }
     }
   }
@@ -212,19 +218,36 @@ void ProcessPool<T>::dispatch_connection() {
   }
 }
 
-// Round robin (轮流选择): start after the worker chosen last time and take the first live one.
-// O(workers) in the worst case, when most are dead; fine for at most 256 workers.
+// Round robin (轮流选择): start after the worker chosen last time and take the first live one
+// that is not full. O(workers) in the worst case, when most are dead or full; fine for at most
+// 256 workers.
 template <typename T>
 int ProcessPool<T>::pick_worker() {
   const int count = static_cast<int>(all_child_process_.size());
   for (int step = 0; step < count; ++step) {
     const int candidate = (next_worker_ + step) % count;
-    if (all_child_process_[candidate].pid > 0) {
+    if (all_child_process_[candidate].pid > 0 && !all_child_process_[candidate].full) {
       next_worker_ = (candidate + 1) % count;
       return candidate;
     }
   }
   return -1;
+}
+
+// A worker writes WorkerState::full when it stops accepting (out of fds, or at its connection
+// cap) and WorkerState::accepting when it starts again. pick_worker() skips a full worker, and
+// the wake-up that may have just found it full is passed on to another.
+template <typename T>
+void ProcessPool<T>::read_worker_state(int channel_fd) {
+  for (ChildProcess& child : all_child_process_) {
+    if (child.channel.get() != channel_fd) continue;  // a stale event: that worker was reaped
+    char states[64];
+    ssize_t n;
+    while ((n = read(channel_fd, states, sizeof states)) > 0 || (n == -1 && errno == EINTR))
+      if (n > 0) child.full = states[n - 1] == static_cast<char>(WorkerState::full);  // latest
+    if (child.full && !stopping_) dispatch_connection();
+    return;
+  }
 }
 
 template <typename T>

@@ -4,9 +4,11 @@
  */
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -197,6 +199,58 @@ TEST(Pool, BurstOfFiveHundredConnectionsAllServed) {
   int served = 0;
   for (auto& client : clients) served += harness::first_exchange(client) ? 1 : 0;
   EXPECT_EQ(served, 500) << server.stderr_text();
+}
+
+/**
+ * Lowers the fd limit of process @p pid so that exactly one more fd can be opened: the limit
+ * becomes its second-lowest free fd number (fd numbers, not counts: there may be holes). The
+ * old limit is stored in @p old_limit.
+ */
+bool allow_one_more_fd(pid_t pid, rlimit& old_limit) {
+  std::set<int> used;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    used.insert(std::stoi(entry.path().filename().string()));
+  std::vector<int> free_numbers;
+  for (int fd = 0; free_numbers.size() < 2; ++fd)
+    if (used.count(fd) == 0) free_numbers.push_back(fd);
+  if (prlimit(pid, RLIMIT_NOFILE, nullptr, &old_limit) != 0) return false;
+  // The soft limit only: the test may put it back up to the hard limit without privileges.
+  const rlimit limit{static_cast<rlim_t>(free_numbers[1]), old_limit.rlim_max};
+  return prlimit(pid, RLIMIT_NOFILE, &limit, nullptr) == 0;
+}
+
+// The classic bug: the parent keeps handing connections to a worker that cannot accept them
+// (out of fds, or at its connection cap), and each waits in the backlog while the other
+// workers sit idle. The full worker says so on its channel; the parent passes its turn on.
+TEST(Pool, AWorkerOutOfFdsIsSkippedAndNoConnectionWaitsBehindIt) {
+  ServerProcess server(with_workers(2));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  ASSERT_EQ(started_workers(server, 2).size(), 2u) << server.stderr_text();
+  const pid_t worker0 = harness::worker_pid(server, 0);
+  const int fds_before = harness::open_fd_count(worker0);
+  rlimit old_limit{};
+  ASSERT_TRUE(allow_one_more_fd(worker0, old_limit));
+
+  Client first(server.port());  // worker 0's turn in both policies; takes its last fd
+  ASSERT_TRUE(harness::wait_until([&] { return harness::open_fd_count(worker0) > fds_before; }))
+      << server.stderr_text();
+  // Chapter 2 picks worker 0 again and finds it full; round robin picks worker 1, then worker 0
+  // again. Either way one of these connections is handed to the full worker first. One at a
+  // time, so that each arrival is a turn of its own.
+  for (const char* which : {"second", "third"}) {
+    Client client(server.port());
+    EXPECT_TRUE(harness::first_exchange(client))
+        << "the " << which << " connection waits behind the full worker\n"
+        << server.stderr_text();
+  }
+  EXPECT_TRUE(server.wait_for_stderr("pausing")) << "worker 0 never ran out of fds";
+  // Once worker 0 has fds again (an HTTP worker needs two per request: socket and file) and a
+  // connection closes, it says so, and serving goes on as before.
+  ASSERT_EQ(prlimit(worker0, RLIMIT_NOFILE, &old_limit, nullptr), 0);
+  { Client gone = std::move(first); }
+  EXPECT_TRUE(harness::serves_a_new_client(server.port()));
+  EXPECT_TRUE(harness::serves_a_new_client(server.port()));
 }
 
 TEST(Pool, BadWorkerCountsAreUsageErrors) {

@@ -40,7 +40,8 @@ std::string http_date(time_t t);
  * (when `last_modified` is not null), Allow: GET, HEAD (for 405, RFC 9110 §15.5.6),
  * Connection: close (when !keep_alive) or Connection: keep-alive (when keeping an
  * HTTP/1.0 connection open, RFC 9112 Appendix C.2.2), X-Worker: N (when worker_id >= 0).
- * `minor_version` is the request's (0 or 1); pass 1 for error responses.
+ * The status line always says HTTP/1.1, the version we implement; `minor_version` is the
+ * request's (0 or 1) and only decides the keep-alive header. Pass 1 for error responses.
  */
 void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,
                           std::string_view content_type, const timespec* last_modified,

@@ -171,7 +171,7 @@ std::string http_date(time_t t) {
 void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,
                           std::string_view content_type, const timespec* last_modified,
                           bool keep_alive, int worker_id, int minor_version) {
-  out.append(minor_version == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.append("HTTP/1.1 ");  // our version, also to a 1.0 client (RFC 9110 §6.2)
   append_number(out, static_cast<std::uint64_t>(status));
   out.push_back(' ');
   out.append(reason_phrase(status));

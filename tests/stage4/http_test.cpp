@@ -277,7 +277,7 @@ TEST_F(Http, Http10ClosesUnlessKeepAliveIsAsked) {
   ASSERT_TRUE(plain.send_all("GET /style.css HTTP/1.0\r\n\r\n"));
   const auto first = read_response(plain);
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->status_line, "HTTP/1.0 200 OK");
+  EXPECT_EQ(first->status_line, "HTTP/1.1 200 OK") << "RFC 9110 §6.2: the server's own version";
   EXPECT_TRUE(plain.wait_closed());
 
   Client kept(port());

@@ -118,7 +118,7 @@ TEST(ResponseHeadTest, Http10KeepAliveIsEchoed) {
                        255, 0);
   const std::string date = date_of(out);
   EXPECT_EQ(out,
-            "HTTP/1.0 200 OK\r\n"
+            "HTTP/1.1 200 OK\r\n"
             "Date: " +
                 date +
                 "\r\n"
@@ -130,7 +130,7 @@ TEST(ResponseHeadTest, Http10KeepAliveIsEchoed) {
                 "\r\n");
   out.clear();
   append_response_head(out, HttpStatus::ok, 1, "image/png", nullptr, false, -1, 0);
-  EXPECT_EQ(out.find("HTTP/1.0 200 OK\r\n"), 0u);
+  EXPECT_EQ(out.find("HTTP/1.1 200 OK\r\n"), 0u);  // our version, whatever the client's
   EXPECT_NE(out.find("\r\nConnection: close\r\n"), std::string::npos);
   EXPECT_EQ(out.find("keep-alive"), std::string::npos);
 }

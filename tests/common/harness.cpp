@@ -53,15 +53,31 @@ int count_occurrences(const std::string& text, std::string_view needle) {
   return count;
 }
 
-/** Forks and execs the server with its own process group; stdout to @p out_fd, stderr to @p err_fd.
+/**
+ * Forks and execs the server with its own process group; stdout to @p out_fd, stderr to @p err_fd,
+ * @p env ("NAME=value") added to the environment.
  */
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, long max_open_files) {
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, long max_open_files,
+            const std::vector<std::string>& env = {}) {
   std::vector<std::string> argv_storage;
   argv_storage.push_back(server_path());
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& arg : argv_storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // Built before fork: the child of a multithreaded runner may only make async-signal-safe calls.
+  std::vector<std::string> env_storage = env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view inherited(*entry);
+    const auto same_name = [&](const std::string& added) {
+      const std::size_t eq = added.find('=');
+      return inherited.substr(0, eq + 1) == std::string_view(added).substr(0, eq + 1);
+    };
+    if (std::none_of(env.begin(), env.end(), same_name)) env_storage.emplace_back(inherited);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
 
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -78,7 +94,7 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, long m
     }
     // Test runner signal dispositions must not leak into the server.
     signal(SIGPIPE, SIG_DFL);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     dprintf(err_fd, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
@@ -177,13 +193,14 @@ std::optional<int> ServerProcess::wait_exit(Millis deadline) {
   return WEXITSTATUS(raw_status_);
 }
 
-RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline) {
+RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline,
+                             const std::vector<std::string>& env) {
   RunResult result;
   char out_path[] = "/tmp/server-out-XXXXXX";
   char err_path[] = "/tmp/server-err-XXXXXX";
   const int out_fd = mkostemp(out_path, O_CLOEXEC);
   const int err_fd = mkostemp(err_path, O_CLOEXEC);
-  const pid_t pid = spawn(args, out_fd, err_fd, 0);
+  const pid_t pid = spawn(args, out_fd, err_fd, 0, env);
   close(out_fd);
   close(err_fd);
   int status = 0;

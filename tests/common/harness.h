@@ -89,7 +89,8 @@ struct RunResult {
   std::string out;
   std::string err;
 };
-RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline = kDeadline);
+RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline = kDeadline,
+                             const std::vector<std::string>& env = {});
 
 /** A TCP client with deadlines on every operation; closes its socket when destroyed. */
 class Client {

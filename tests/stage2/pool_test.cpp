@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -251,6 +252,28 @@ TEST(Pool, AWorkerOutOfFdsIsSkippedAndNoConnectionWaitsBehindIt) {
   { Client gone = std::move(first); }
   EXPECT_TRUE(harness::serves_a_new_client(server.port()));
   EXPECT_TRUE(harness::serves_a_new_client(server.port()));
+}
+
+// The classic bug: code that tests `if (pid == 0)` for the child and takes everything else for
+// the parent treats a failed fork (-1) as a worker that exists; `kill(-1, SIGTERM)` at the stop
+// then signals every process the user owns. Here the second fork fails: the server must say so,
+// exit 1, and leave nothing behind (worker 0, already forked, sees EOF on its channel).
+TEST(Pool, FailedForkExitsWithAnErrorAndLeavesNoWorkerBehind) {
+  const auto result = harness::run_server_to_exit(
+      {"--port", "0", "--workers", "3"}, harness::kDeadline,
+      {"LD_PRELOAD=" FAIL_FORK_LIBRARY, "FAIL_FORK_AFTER=1",
+       "ASAN_OPTIONS=verify_asan_link_order=0"});  // under SANITIZE=1, ASan would refuse us
+  EXPECT_EQ(result.exit_status, 1) << result.err;
+  EXPECT_NE(result.err.find("fork: Resource temporarily unavailable"), std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.out, "") << "a ready line although the pool is not complete";
+  // Worker 0 was forked before the failure. Its parent is gone, so it now belongs to this test
+  // runner (a subreaper; no other child of ours is alive now), and it must exit by itself.
+  EXPECT_TRUE(harness::wait_until([] {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    return harness::children_of(getpid()).empty();
+  })) << "a worker outlived its parent";
 }
 
 TEST(Pool, BadWorkerCountsAreUsageErrors) {

@@ -57,7 +57,7 @@ std::string describe(const Statuses& statuses) {
   return text;
 }
 
-const Statuses kRefusedPath = {400, 403, 404};  // what a path outside the root may get
+const Statuses kRefusedPath = {403, 404};  // DESIGN.md: an escape attempt gets 403 or 404
 
 /** A GET of @p target with a Host header. */
 std::string get(const std::string& target) {
@@ -395,7 +395,9 @@ std::vector<Case> traversal_cases() {
                              "/%2fetc%2fpasswd",
                              "/../../../../../../etc/passwd%00.html",
                              "/sub/../../../../../../../../etc/shadow"}) {
-    cases.push_back({target, get(target), {kRefusedPath}});
+    // An encoded NUL makes the target malformed (400) if the resolver meets it before the climb.
+    const bool has_nul = std::string_view(target).find("%00") != std::string_view::npos;
+    cases.push_back({target, get(target), {has_nul ? Statuses{400, 403, 404} : kRefusedPath}});
   }
   return cases;
 }

@@ -194,7 +194,10 @@ TEST_F(Http, NothingOutsideTheRootIsEverServed) {
         "/../../../../../../etc/passwd", "http://localhost/../secret.txt"}) {
     const auto response = exchange("GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_TRUE(response.has_value()) << path;
-    EXPECT_TRUE(response->status == 400 || response->status == 403 || response->status == 404)
+    // DESIGN.md: an escape attempt gets 403 or 404; an encoded NUL makes the target malformed.
+    const bool has_nul = std::string_view(path).find("%00") != std::string_view::npos;
+    EXPECT_TRUE(response->status == 403 || response->status == 404 ||
+                (has_nul && response->status == 400))
         << path << " -> " << response->status;
     EXPECT_EQ(response->body.find("TOP SECRET"), std::string::npos) << path;
     EXPECT_EQ(response->body.find("root:"), std::string::npos) << path;

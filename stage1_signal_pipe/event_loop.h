@@ -23,7 +23,8 @@
 #include "unique_fd.h"
 
 /**
- * A single-process epoll server for connections of type T (the classic "user" class).
+ * A single-process epoll server for connections of type T (the classic "user" class): main()
+ * builds one and runs it in the server process.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
  * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)` and `bool process()`,
@@ -44,12 +45,19 @@ class EventLoop {
  private:
   static constexpr int kMaxEvents = 256;
 
+  /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
   bool watch(int fd, std::uint32_t events);
+  /** Accepts every waiting connection (until EAGAIN), pausing when it can take no more. */
   void accept_all();
+  /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
+  /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
   void serve(int fd);
+  /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
   void close_conn(int fd);
+  /** Drains the signal pipe and acts on each signal (see the class comment). */
   void handle_signals();
+  /** Logs the stats line that SIGUSR1 asks for. */
   void log_stats();
 
   UniqueFd listen_;

@@ -10,15 +10,19 @@
  */
 void set_log_role(const char* role);
 
-/** Turns per-connection logging (log_verbose) on or off; off by default. */
+/**
+ * Turns per-connection logging (log_verbose) on or off; off by default. Called once by main()
+ * (from chapter 2 on, before the fork, so every worker inherits the setting).
+ */
 void set_verbose(bool on);
 
-/** True when --verbose was given. */
+/** True when --verbose was given. Runs in every process. */
 bool verbose();
 
 /**
  * Writes "[role] message\n" to stderr with a single write(2), so that lines from several
- * processes sharing the terminal never interleave. printf-style; errno is preserved.
+ * processes sharing the terminal never interleave. printf-style; errno is preserved. Runs in
+ * every process.
  */
 void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
@@ -30,6 +34,6 @@ void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 /**
  * Start-up failure: prints "server: <what>: <strerror(errno)>" to stderr and exits with status 1.
- * Used only before the event loop runs; inside the loop we log and carry on.
+ * Runs in any process, but only before its event loop runs; inside the loop we log and carry on.
  */
 [[noreturn]] void die(const char* what);

@@ -11,7 +11,10 @@
 #include "net.h"
 #include "options.h"
 
-/** Parses the command line, opens the listening socket, prints the ready line, and serves. */
+/**
+ * Parses the command line, opens the listening socket, prints the ready line, and serves. Runs in
+ * the server process, the only one in this chapter.
+ */
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
   set_verbose(options.verbose);

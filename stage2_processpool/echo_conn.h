@@ -11,7 +11,10 @@
 
 #include "unique_fd.h"
 
-/** What every connection of one process shares: the greeting and the counters SIGUSR1 prints. */
+/**
+ * What every connection of one process shares: the greeting and the counters SIGUSR1 prints.
+ * One per serving process: the server in chapter 1, each worker from chapter 2 on.
+ */
 struct EchoShared {
   std::string banner;              ///< sent first on every connection, e.g. "hello from pid 4711\n"
   std::uint64_t bytes_echoed = 0;  ///< bytes written back to clients by this process
@@ -24,7 +27,8 @@ struct EchoShared {
  * One echo connection, owned by the event loop from accept to close (the classic "user" T).
  * Everything a client sends is written back unchanged. At most kBufferSize bytes wait to be
  * echoed: when the buffer is full the connection stops reading, so a client that sends without
- * reading is throttled by TCP flow control instead of growing our memory.
+ * reading is throttled by TCP flow control instead of growing our memory. Runs in the process
+ * that accepted it: the server in chapter 1, a worker from chapter 2 on.
  *
  * The fd is registered edge-triggered for both EPOLLIN and EPOLLOUT, so process() must do all
  * the I/O it can each time it is called: read until EAGAIN (or the buffer is full), write until
@@ -48,10 +52,14 @@ class EchoConn {
   bool process();
 
  private:
+  /** What one read() did: brought bytes (or was interrupted), saw EOF, found none, failed. */
   enum class ReadResult { got_data, peer_closed, would_block, failed };
 
+  /** One read() into the free end of the buffer, moving pending bytes to the front if needed. */
   ReadResult read_some();
+  /** Writes pending bytes until none are left or EAGAIN; false when the peer is gone. */
   bool write_pending();
+  /** Bytes read (or of the banner) and not yet written back. */
   std::size_t pending() const { return end_ - start_; }
 
   UniqueFd fd_;

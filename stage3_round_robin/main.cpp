@@ -11,7 +11,10 @@
 #include "options.h"
 #include "processpool.h"
 
-/** Parses the command line, opens the listening socket, forks the workers, and runs the parent. */
+/**
+ * Parses the command line, opens the listening socket, forks the workers, and runs the parent.
+ * Runs in the parent: a worker never returns from pool.start().
+ */
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
   set_verbose(options.verbose);

@@ -176,6 +176,7 @@ HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len,
   }
 }
 
+/** Hands a complete line to the part of the request it belongs to: request line or headers. */
 void HttpParser::process_line(std::string_view line) {
   if (check_state_ == CheckState::request_line) {
     parse_request_line(line);
@@ -324,6 +325,7 @@ void HttpParser::parse_content(std::size_t len, std::size_t& pos) {
   if (body_left_ == 0) result_ = Result::complete;
 }
 
+/** Records why the request is refused; feed() then consumes nothing until reset(). */
 void HttpParser::fail(HttpStatus status) {
   result_ = Result::error;
   error_ = status;

@@ -29,7 +29,10 @@ enum class HttpStatus : int {
   version_not_supported = 505
 };
 
-/** ASCII case-insensitive equality (header names, tokens); @p lower must be lower case. Pure. */
+/**
+ * ASCII case-insensitive equality (header names, tokens); @p lower must be lower case. Pure;
+ * runs in a worker.
+ */
 bool iequals(std::string_view s, std::string_view lower);
 
 /** The methods we serve; every other method is refused by the parser (405 or 501). */
@@ -52,7 +55,8 @@ struct HttpRequest {
  * (bounded by the limits below) and counts the body without storing it. After reset()
  * the buffers keep their capacity, so a connection allocates only while its first
  * requests grow them. After an error the caller answers with error() and closes the
- * connection: the parser does not try to resynchronise.
+ * connection: the parser does not try to resynchronise. Runs in a worker, one parser per
+ * connection.
  */
 class HttpParser {
  public:

@@ -13,7 +13,10 @@
 #include "path_resolve.h"
 #include "processpool.h"
 
-/** Parses the command line, opens the socket and the root, forks the workers, runs the parent. */
+/**
+ * Parses the command line, opens the socket and the root, forks the workers, runs the parent.
+ * Runs in the parent: a worker never returns from pool.start().
+ */
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
   set_verbose(options.verbose);

@@ -28,6 +28,7 @@ const char kUsage[] =
     "  -v, --verbose       log every connection and event (default: lifecycle only)\n"
     "  -h, --help          show this help\n";
 
+/** Prints "server: MESSAGE 'VALUE'" and the --help hint to stderr, then exits 2 (usage error). */
 [[noreturn]] void usage_error(const char* message, const char* value) {
   fprintf(stderr, "server: %s '%s'\nTry 'server --help' for more information.\n", message, value);
   exit(2);
@@ -55,6 +56,7 @@ std::string default_root() {
   return binary.substr(0, binary.rfind('/') + 1) + "www";
 }
 
+/** True when @p text is an IPv4 or IPv6 literal; host names are refused (no DNS lookup). */
 bool is_ip_address(const char* text) {
   unsigned char buffer[sizeof(struct in6_addr)];
   return inet_pton(AF_INET, text, buffer) == 1 || inet_pton(AF_INET6, text, buffer) == 1;

@@ -43,7 +43,7 @@ struct ChildProcess {
 template <typename T>
 class ProcessPool {
  public:
-  /** Takes the listening socket; nothing is forked yet. */
+  /** Takes the listening socket; nothing is forked yet. Runs in the parent. */
   ProcessPool(UniqueFd listen_fd, int worker_count);
 
   /**
@@ -60,17 +60,28 @@ class ProcessPool {
   static constexpr int kMaxEvents = 64;
   static constexpr std::chrono::seconds kStopDeadline{3};  // then SIGKILL, as nginx's master does
 
+  /** A worker's life after fork: its log role, its state, its EventLoop, then exit(). */
   template <typename MakeShared>
   [[noreturn]] void run_child(UniqueFd channel, MakeShared& make_shared);
+  /** Gives the parent its epoll set, signal pipe and handlers; watches the socket and channels. */
   void set_up_parent();
+  /** Adds @p fd to the parent's epoll set (EPOLLIN, edge-triggered); exits on failure. */
   void watch(int fd);
+  /** Wakes one worker (pick_worker()) with a byte on its channel: a connection is waiting. */
   void dispatch_connection();
+  /** Reads the WorkerState bytes of one worker; if it is full, passes the wake-up on. */
   void read_worker_state(int channel_fd);
+  /** The worker to hand the next connection to, or -1 when every worker is gone or full. */
   int pick_worker();
+  /** Drains the parent's signal pipe: SIGCHLD reaps, SIGINT/SIGTERM stop, SIGUSR1 logs. */
   void handle_signals();
+  /** Reaps every dead worker (waitpid until none is left) and closes its channel. */
   void reap_children();
+  /** Sends SIGTERM to every live worker and sets the SIGKILL deadline (kill_at_). */
   void stop_workers();
+  /** epoll_wait's timeout: -1 while serving; while stopping, the ms left until kill_at_. */
   int wait_timeout_ms() const;
+  /** How many workers are alive (not yet reaped). */
   int live_workers() const;
 
   UniqueFd listen_;

@@ -19,11 +19,14 @@ UniqueFd set_up_sig_pipe();
 /**
  * Installs the signal-pipe handler for @p sig: the handler saves errno, writes the signal number
  * as one byte into the pipe (or, if the pipe is full, sets a flag that read_signals() reports),
- * and restores errno. Exits with status 1 if sigaction fails.
+ * and restores errno. Exits with status 1 if sigaction fails. Every process calls it for the
+ * signals it handles.
  */
 void add_sig(int sig);
 
-/** Sets @p sig to be ignored (used for SIGPIPE: a write to a closed socket returns EPIPE instead).
+/**
+ * Sets @p sig to be ignored (used for SIGPIPE: a write to a closed socket returns EPIPE instead).
+ * Every process calls it while it sets up its handlers.
  */
 void ignore_sig(int sig);
 
@@ -34,6 +37,7 @@ void default_sig(int sig);
 /**
  * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity), followed by
  * each signal whose byte found the pipe full, and returns how many it stored; 0 when nothing is
- * waiting. Call it until it returns 0. Never blocks.
+ * waiting. Call it until it returns 0. Never blocks. Runs in every process, called by its event
+ * loop.
  */
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity);

@@ -66,16 +66,27 @@ class EventLoop {
  private:
   static constexpr int kMaxEvents = 256;
 
+  /** The most connections this worker keeps open: RLIMIT_NOFILE less a reserve for files. */
   static std::size_t connection_limit();
+  /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
   bool watch(int fd, std::uint32_t events);
+  /** Drains the parent's wake-up bytes from the channel, then accepts; EOF: the parent is gone. */
   void take_notifications();
+  /** Accepts every waiting connection (until EAGAIN), pausing when it can take no more. */
   void accept_all();
+  /** Stops accepting until a connection closes, and tells the parent so. */
   void pause_accepting();
+  /** Writes @p state to the parent as one byte on the channel. */
   void tell_parent(WorkerState state);
+  /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
+  /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
   void serve(int fd, std::uint32_t events);
+  /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
   void close_conn(int fd);
+  /** Drains the signal pipe and acts on each signal (see the class comment). */
   void handle_signals();
+  /** Logs the stats line that SIGUSR1 asks for. */
   void log_stats();
 
   UniqueFd listen_;

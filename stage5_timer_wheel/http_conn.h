@@ -83,13 +83,20 @@ class HttpConn {
   bool process(std::uint32_t events);
 
  private:
+  /** How far write_response() got: all sent, socket full (EAGAIN), or the peer is gone. */
   enum class Progress { done, blocked, failed };
 
+  /** Sends the rest of the head, then the file with sendfile(), until done or blocked. */
   Progress write_response();
+  /** Feeds buffered bytes to the parser; true when that started a response. */
   bool answer_buffered_request();
+  /** Builds the head (and error page) for @p request, or for a refusal with @p status if null. */
   void start_response(const HttpRequest* request, HttpStatus status);
+  /** Closes the file and resets the parser, ready for the next request. */
   void finish_response();
+  /** Before a close: stops writing and reads what the client sent, so close() sends no RST. */
   void drain_input();
+  /** Re-arms the idle timer: the client made progress, so its deadline moves back. */
   void made_progress();
 
   UniqueFd fd_;

@@ -76,6 +76,7 @@ void format_http_date(std::int64_t t, char* buf) {
   put(p, " GMT");
 }
 
+/** One row of kMimeTypes: a file extension and its Content-Type. */
 struct MimeType {
   std::string_view extension;
   std::string_view type;

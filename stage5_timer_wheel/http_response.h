@@ -15,12 +15,13 @@
 
 #include "http_parser.h"
 
-/** The reason phrase for a status, e.g. "Not Found" (RFC 9110 §15). */
+/** The reason phrase for a status, e.g. "Not Found" (RFC 9110 §15). Runs in a worker. */
 std::string_view reason_phrase(HttpStatus status);
 
 /**
  * The Content-Type for a file name, chosen by its extension, case-insensitively. Text
- * types carry "; charset=utf-8"; unknown extensions get application/octet-stream.
+ * types carry "; charset=utf-8"; unknown extensions get application/octet-stream. Runs in a
+ * worker.
  */
 std::string_view content_type_for(std::string_view path);
 
@@ -42,10 +43,14 @@ std::string http_date(time_t t);
  * HTTP/1.0 connection open, RFC 9112 Appendix C.2.2), X-Worker: N (when worker_id >= 0).
  * The status line always says HTTP/1.1, the version we implement; `minor_version` is the
  * request's (0 or 1) and only decides the keep-alive header. Pass 1 for error responses.
+ * Runs in a worker, once per response.
  */
 void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,
                           std::string_view content_type, const timespec* last_modified,
                           bool keep_alive, int worker_id, int minor_version = 1);
 
-/** A short static HTML body for an error status (text/html; charset=utf-8); empty for 200. */
+/**
+ * A short static HTML body for an error status (text/html; charset=utf-8); empty for 200. Runs
+ * in a worker.
+ */
 std::string_view error_page(HttpStatus status);

@@ -24,7 +24,7 @@ struct ResolvedPath {
 };
 
 /**
- * Turns a request target into a relative path. Pure.
+ * Turns a request target into a relative path. Pure; runs in a worker, once per request.
  *
  * Strips "?query" and "#fragment", percent-decodes each segment (RFC 3986 §2.1; a bad %xx
  * or a NUL -> 400; an encoded '/' (%2F) -> 404, since no file name can contain '/'),
@@ -62,7 +62,8 @@ bool openat2_available(int root_dir_fd);
  * outside the root; symlinks that stay inside are followed. A directory is replaced by its
  * "index.html" (same rules). Status: ok; 403 for an escape attempt (EXDEV, ELOOP), EACCES,
  * or anything but a regular file (FIFOs are opened O_NONBLOCK so they cannot block);
- * 404 for ENOENT, ENOTDIR, ENAMETOOLONG; 500 otherwise (e.g. EMFILE).
+ * 404 for ENOENT, ENOTDIR, ENAMETOOLONG; 500 otherwise (e.g. EMFILE). Runs in a worker, once
+ * per request.
  */
 OpenedFile open_under_root(int root_dir_fd, const std::string& relative);
 

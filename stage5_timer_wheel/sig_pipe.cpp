@@ -37,6 +37,7 @@ void sig_handler(int sig) {
   errno = saved_errno;
 }
 
+/** Sets @p handler for @p sig: the common part of add_sig, ignore_sig and default_sig. */
 void install(int sig, void (*handler)(int)) {
   struct sigaction action {};
   action.sa_handler = handler;

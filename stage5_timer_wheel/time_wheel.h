@@ -33,7 +33,7 @@ class TimeWheel;
 /**
  * One timer, owned by its user (e.g. a member of a connection object); the wheel only links to
  * it. Not copyable or movable, because the wheel holds its address. Destroying an armed timer
- * removes it from its wheel.
+ * removes it from its wheel. In the server, each connection has one, in the worker serving it.
  *
  * The callback is a std::function rather than a function pointer plus `void*`: a lambda that
  * captures `this` reads better and is type-checked, and it fits in std::function's inline buffer
@@ -46,7 +46,9 @@ class Timer {
   explicit Timer(std::function<void()> on_expire);
   /** Removes the timer from its wheel if it is armed. */
   ~Timer();
+  /** Not copyable: the wheel holds the timer's address. */
   Timer(const Timer&) = delete;
+  /** Not copy-assignable, for the same reason. */
   Timer& operator=(const Timer&) = delete;
 
   /** True while the timer is in a wheel, waiting to fire. False again once it fired. */
@@ -68,6 +70,7 @@ class Timer {
 /**
  * A ring of slots, each one a list of the timers that expire when tick() reaches it.
  * Not copyable or movable (timers point to it). Destroying the wheel disarms its timers.
+ * In the server, each worker owns one (HttpShared::wheel) and ticks it from its event loop.
  */
 class TimeWheel {
  public:
@@ -78,7 +81,9 @@ class TimeWheel {
   TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval);
   /** Disarms every timer still in the wheel (their destructors will then not touch it). */
   ~TimeWheel();
+  /** Not copyable: its timers point to it. */
   TimeWheel(const TimeWheel&) = delete;
+  /** Not copy-assignable, for the same reason. */
   TimeWheel& operator=(const TimeWheel&) = delete;
 
   /**
@@ -117,6 +122,7 @@ class TimeWheel {
   std::uint64_t ticks_until_expiry(std::chrono::milliseconds timeout) const;
 
  private:
+  /** Takes @p t out of the list that holds it (O(1)); @p t then points to itself. */
   static void unlink(Timer& t);
   static void link_before(Timer& position, Timer& t);
 

@@ -10,13 +10,16 @@
 
 /**
  * Owns one file descriptor and closes it when destroyed, like std::unique_ptr owns memory.
- * Move-only: exactly one owner closes each fd, so an fd can never be closed twice.
+ * Move-only: exactly one owner closes each fd, so an fd can never be closed twice. Every process
+ * uses it for every fd it owns.
  */
 class UniqueFd {
  public:
+  /** Owns nothing (-1). */
   UniqueFd() = default;
   /** Takes ownership of @p fd (-1 means "none"). */
   explicit UniqueFd(int fd) : fd_(fd) {}
+  /** Closes the owned fd, if any. */
   ~UniqueFd() { reset(); }
 
   /** Takes over the fd of @p other, which becomes empty. */
@@ -26,7 +29,9 @@ class UniqueFd {
     if (this != &other) reset(other.release());
     return *this;
   }
+  /** Not copyable: two owners would close the same fd twice. */
   UniqueFd(const UniqueFd&) = delete;
+  /** Not copy-assignable, for the same reason. */
   UniqueFd& operator=(const UniqueFd&) = delete;
 
   /** The descriptor, still owned by this object (-1 when empty). */

@@ -11,8 +11,9 @@
 
 /**
  * Creates the signal pipe of the calling process and returns its read end, to be watched by
- * epoll. Both ends are nonblocking and close-on-exec. Calling it again (from chapter 2 on, a forked
- * worker does) replaces the write end that signal handlers use, so each process has its own pipe.
+ * epoll. Both ends are nonblocking and close-on-exec. From chapter 2 on every process (the parent
+ * and each worker) calls it for itself after the forks, so each has its own pipe. Calling it
+ * again (the unit tests do) replaces the write end that the handler uses.
  */
 UniqueFd set_up_sig_pipe();
 
@@ -30,8 +31,10 @@ void add_sig(int sig);
  */
 void ignore_sig(int sig);
 
-/** Restores the default action of @p sig (from chapter 2 on, a forked worker uses it for
- * signals only the parent handles). */
+/**
+ * Restores the default action of @p sig. The servers do not need it (workers are forked before
+ * the parent installs a handler); the unit tests use it to undo add_sig().
+ */
 void default_sig(int sig);
 
 /**

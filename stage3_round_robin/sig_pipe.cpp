@@ -59,7 +59,7 @@ UniqueFd set_up_sig_pipe() {
   // written to a closed (and possibly reused) fd number.
   g_sig_pipe_write_fd = ends[1];
   g_write_end.reset(ends[1]);
-  for (auto& dropped : g_dropped) dropped = 0;  // a forked worker must not inherit the parent's
+  for (auto& dropped : g_dropped) dropped = 0;  // they were signals for the old pipe's reader
   return UniqueFd(ends[0]);
 }
 

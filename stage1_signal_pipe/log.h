@@ -5,8 +5,8 @@
 #pragma once
 
 /**
- * Sets the prefix of every log line of this process, e.g. "pid 4711" (and from
- * chapter 2 on "worker 2 4713"). Called once at start-up, and again by a worker right after fork.
+ * Sets the prefix of every log line of this process: "pid 4711", or from chapter 2 on "parent
+ * 4711" and "worker 2 4713". Called once at start-up, and again by a worker right after fork.
  */
 void set_log_role(const char* role);
 

@@ -61,12 +61,10 @@ class EventLoop {
   bool watch(int fd, std::uint32_t events);
   /** Drains the parent's wake-up bytes from the channel, then accepts; EOF: the parent is gone. */
   void take_notifications();
-  /** Accepts every waiting connection (until EAGAIN), pausing when it can take no more. */
-  void accept_all();
-  /** Stops accepting until a connection closes, and tells the parent so. */
-  void pause_accepting();
-  /** Writes @p state to the parent as one byte on the channel. */
-  void tell_parent(WorkerState state);
+  /** Accepts until the backlog is empty (true) or this worker can take no more (false). */
+  bool accept_all();
+  /** Records whether this worker takes connections and tells the parent when that changes. */
+  void set_accepting(bool accepting);
   /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
@@ -160,13 +158,13 @@ void EventLoop<T>::take_notifications() {
     if (errno == EINTR) continue;
     break;  // EAGAIN: drained
   }
-  accept_all();
+  set_accepting(accept_all());
 }
 
 // Accept until EAGAIN: with one accept per notification, connections whose notifications
 // coalesced would stay in the backlog until the next client arrives.
 template <typename T>
-void EventLoop<T>::accept_all() {
+bool EventLoop<T>::accept_all() {
   while (true) {
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
@@ -176,18 +174,17 @@ void EventLoop<T>::accept_all() {
       add_conn(UniqueFd(fd), peer);
       continue;
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;  // that client gave up; try the next
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return;    // backlog empty
+    if (errno == EINTR || errno == ECONNABORTED) continue;     // that client gave up; try the next
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;  // backlog empty
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
       // close_conn() retries as soon as an fd is free.
       if (!accept_paused_)
         log_line("accept: %s; pausing until a connection closes", strerror(errno));
-      pause_accepting();
-      return;
+      return false;
     }
     log_line("accept: %s", strerror(errno));
-    return;
+    return true;
   }
 }
 
@@ -227,28 +224,19 @@ void EventLoop<T>::close_conn(int fd) {
   users_[fd].reset();
   --open_;
   log_verbose("fd %d: closed", fd);
-  if (accept_paused_) {
-    accept_paused_ = false;
-    tell_parent(WorkerState::accepting);
-    accept_all();  // an fd is free again: take what waited in the backlog
-  }
+  if (accept_paused_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
 // The parent must know when we take no more connections: it would otherwise keep handing them
 // to us, and each would wait in the backlog behind us, however idle the other workers were,
-// until we close one or another worker happens to be woken. It passes them on instead.
+// until we close one or another worker happens to be woken. It passes them on instead. One
+// byte per change, which the parent reads at once: this direction of the channel never fills.
 template <typename T>
-void EventLoop<T>::pause_accepting() {
-  if (accept_paused_) return;
-  accept_paused_ = true;
-  tell_parent(WorkerState::full);
-}
-
-template <typename T>
-void EventLoop<T>::tell_parent(WorkerState state) {
-  // One byte per change of state, read by the parent at once: this direction never fills up.
-  const char byte = static_cast<char>(state);
-  if (write(channel_.get(), &byte, 1) == -1) log_line("channel: %s", strerror(errno));
+void EventLoop<T>::set_accepting(bool accepting) {
+  if (accepting == !accept_paused_) return;  // no change
+  accept_paused_ = !accepting;
+  const char state = static_cast<char>(accepting ? WorkerState::accepting : WorkerState::full);
+  if (write(channel_.get(), &state, 1) == -1) log_line("channel: %s", strerror(errno));
 }
 
 template <typename T>

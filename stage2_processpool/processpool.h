@@ -238,17 +238,19 @@ int ProcessPool<T>::pick_worker() const {
 }
 
 // A worker writes WorkerState::full when it stops accepting (out of fds, or at its connection
-// cap) and WorkerState::accepting when it starts again. pick_worker() skips a full worker, and
-// the wake-up that may have just found it full is passed on to another.
+// cap) and WorkerState::accepting when it starts again. pick_worker() skips a full worker. On
+// either change the parent wakes a worker: the wake-up that just found this one full must be
+// passed on, and one may have been dropped while every worker was full.
 template <typename T>
 void ProcessPool<T>::read_worker_state(int channel_fd) {
   for (ChildProcess& child : all_child_process_) {
     if (child.channel.get() != channel_fd) continue;  // a stale event: that worker was reaped
+    const bool was_full = child.full;
     char states[64];
     ssize_t n;
     while ((n = read(channel_fd, states, sizeof states)) > 0 || (n == -1 && errno == EINTR))
       if (n > 0) child.full = states[n - 1] == static_cast<char>(WorkerState::full);  // latest
-    if (child.full && !stopping_) dispatch_connection();
+    if (child.full != was_full && !stopping_) dispatch_connection();
     return;
   }
 }

@@ -192,6 +192,8 @@ void HttpParser::parse_request_line(std::string_view line) {
     unit_bytes_ = 0;
     return;
   }
+  // Known before any refusal, so that even an error answer to HEAD has no body.
+  if (line.rfind("HEAD ", 0) == 0) request_.method = Method::head;
   const std::size_t sp1 = line.find(' ');
   const std::size_t sp2 = line.rfind(' ');
   // Exactly single spaces: an extra SP lands in the method, target or version and fails there.
@@ -202,7 +204,6 @@ void HttpParser::parse_request_line(std::string_view line) {
   // Syntax first (400), then the version (505), then whether we serve the method (405/501),
   // then the form of the target (400): "OPTIONS * HTTP/1.1" is refused for its method.
   if (!is_token(method) || !is_target_chars(target)) return fail(HttpStatus::bad_request);
-  if (method == "HEAD") request_.method = Method::head;  // now, so that even an error has no body
   const HttpStatus version_status = parse_version(version, request_.minor_version);
   if (version_status != HttpStatus::ok) return fail(version_status);
   if (!parse_method(method)) return;

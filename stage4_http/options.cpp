@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstddef>
 
 namespace {
 
@@ -62,6 +63,21 @@ bool is_ip_address(const char* text) {
   return inet_pton(AF_INET, text, buffer) == 1 || inet_pton(AF_INET6, text, buffer) == 1;
 }
 
+/**
+ * True when @p word is "--NAME=VALUE" and NAME (or a prefix of it, as getopt allows) is the long
+ * form of the flag @p letter among @p options, a flag that takes no value. getopt_long reports
+ * that mistake as an unknown option with the flag's letter in optopt.
+ */
+bool is_flag_given_a_value(const char* word, int letter, const option* options) {
+  const char* equals = strchr(word, '=');
+  if (strncmp(word, "--", 2) != 0 || equals == nullptr || equals == word + 2) return false;
+  const auto length = static_cast<std::size_t>(equals - (word + 2));
+  for (const option* o = options; o->name != nullptr; ++o)
+    if (o->val == letter && o->has_arg == no_argument && strncmp(o->name, word + 2, length) == 0)
+      return true;
+  return false;
+}
+
 }  // namespace
 
 Options parse_options(int argc, char** argv) {
@@ -104,10 +120,9 @@ Options parse_options(int argc, char** argv) {
       case ':':
         usage_error("missing value for option", argv[optind - 1]);
       default: {
-        // getopt reports an unknown short option in optopt, an unknown long one in argv. A
-        // "--flag=value" for a flag that takes no value also sets optopt, to the flag's letter.
+        // getopt reports an unknown short option in optopt, an unknown long one in argv.
         const char* word = argv[optind - 1];
-        if (optopt != 0 && strncmp(word, "--", 2) == 0 && strchr(word, '=') != nullptr)
+        if (is_flag_given_a_value(word, optopt, kLongOptions))
           usage_error("this option takes no value:", word);
         const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
         usage_error("unknown option", optopt != 0 ? short_option : word);

@@ -38,6 +38,9 @@ TEST(CommandLine, UnknownShortOptionIsAUsageError) { expect_usage_error({"-Z"}, 
 
 TEST(CommandLine, ValueForAFlagIsAUsageErrorNamingIt) {
   expect_usage_error({"--verbose=1"}, "--verbose=1");
+  expect_usage_error({"--verb=1"}, "takes no value: '--verb=1'");  // an abbreviation
+  // An unknown letter inside a group, after a --name=value: the letter is what is wrong.
+  expect_usage_error({"--port=0", "-Zv"}, "unknown option '-Z'");
 }
 
 TEST(CommandLine, MissingValueIsAUsageError) { expect_usage_error({"--port"}, "--port"); }

@@ -104,6 +104,7 @@ TEST_F(Http, RefusedHeadRequestHasNoBodyEither) {
   const std::pair<std::string, int> cases[] = {
       {"HEAD / HTTP/1.1\r\n\r\n", 400},  // no Host
       {"HEAD / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+      {"HEAD /a b HTTP/1.1\r\nHost: x\r\n\r\n", 400},  // malformed request line
       {"HEAD /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
   };
   for (const auto& [raw, status] : cases) {

@@ -423,6 +423,8 @@ TEST(ParserTest, HeadIsKnownEvenWhenTheRequestIsRefused) {
       "HEAD / HTTP/1.1\r\n\r\n",                            // 400: no Host
       "HEAD / HTTP/2.0\r\n",                                // 505
       "HEAD * HTTP/1.1\r\n",                                // 400: asterisk-form for HEAD
+      "HEAD /a\x7f HTTP/1.1\r\n",                           // 400: a control character
+      "HEAD /\r\n",                                         // 400: no version
       "HEAD /" + repeat('a', HttpParser::kMaxRequestLine),  // 414, before the line ends
   };
   for (const std::string& in : refused) {

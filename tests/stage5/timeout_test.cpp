@@ -119,12 +119,13 @@ TEST_F(Timeout, SlowReaderOfALargeFileGetsItAllEvenPastTheTimeout) {
   std::string body = std::move(client.buffered());
   while (body.size() < size) {
     const std::string chunk =
-        client.read_exact(std::min<std::size_t>(1024 * 1024, size - body.size()));
+        client.read_exact(std::min<std::size_t>(64 * 1024, size - body.size()));
     if (chunk.empty()) break;
     body += chunk;
-    // The reader's pace, not a wait for a condition: the server's writes stall for 0.4 s at a
-    // time, never for T, and the whole file takes about 5 s.
-    std::this_thread::sleep_for(Millis(400));
+    // The reader's pace, not a wait for a condition: 64 KiB every 25 ms, so the whole file takes
+    // about 5 s while the server's writes never stall for long (epoll reports room again once
+    // about a third of its send buffer has drained, well under T).
+    std::this_thread::sleep_for(Millis(25));
   }
   EXPECT_GT(Clock::now() - start, kTimeout * 2) << "not slow enough to prove anything";
   EXPECT_EQ(body.size(), size);

@@ -4,8 +4,12 @@
  */
 #include "http_client.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <thread>
 
 namespace harness {
 
@@ -52,6 +56,21 @@ std::optional<HttpResponse> fetch(std::uint16_t port, const std::string& path) {
   Client client(port);
   if (!client.connected() || !client.send_all(get_request(path, true))) return std::nullopt;
   return read_response(client);
+}
+
+void shrink_receive_buffer(Client& client, int bytes) {
+  setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
+std::string read_body_paced(Client& client, std::size_t size, std::size_t chunk, Millis pause) {
+  std::string body = std::move(client.buffered());
+  while (body.size() < size) {
+    const std::string got = client.read_exact(std::min(chunk, size - body.size()));
+    if (got.empty()) break;
+    body += got;
+    std::this_thread::sleep_for(pause);
+  }
+  return body;
 }
 
 }  // namespace harness

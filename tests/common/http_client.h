@@ -35,6 +35,16 @@ std::string get_request(const std::string& path, bool close = false);
 /** Opens a connection, sends one GET with Connection: close and reads the response. */
 std::optional<HttpResponse> fetch(std::uint16_t port, const std::string& path);
 
+/** Shrinks @p client's receive buffer to @p bytes, so that the server must wait for its reads. */
+void shrink_receive_buffer(Client& client, int bytes);
+
+/**
+ * A slow reader: reads @p size bytes of body (starting with those already buffered) in chunks
+ * of @p chunk, sleeping @p pause after each. The sleep is the reader's pace, not a wait for a
+ * condition. Returns what arrived: fewer bytes only on EOF or timeout.
+ */
+std::string read_body_paced(Client& client, std::size_t size, std::size_t chunk, Millis pause);
+
 }  // namespace harness
 
 namespace harness {

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,14 +48,26 @@ class Faults : public ::testing::Test {
   }
   std::uint16_t port() const { return server_->port(); }
 
-  /** Shrinks @p client's receive buffer, so the server must wait for it (many partial writes). */
-  static void make_slow_reader(Client& client) {
-    const int small = 32 * 1024;
-    setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  /** start() with one worker, whose pid goes to worker_. */
+  void start_one_worker(long max_open_files = 0) {
+    start({"--workers", "1"}, max_open_files);
+    const auto workers = harness::wait_for_workers(*server_, 1);
+    ASSERT_EQ(workers.size(), 1u) << server_->stderr_text();
+    worker_ = workers[0];
+  }
+
+  /** Nothing leaked, nothing crashed: the one worker's open connections return to zero. */
+  void expect_the_worker_idle_and_alive() const {
+    EXPECT_TRUE(harness::wait_until([&] {
+      return harness::open_connections(*server_, worker_) == 0;
+    })) << server_->stderr_text();
+    EXPECT_EQ(harness::children_of(server_->pid()), std::vector<pid_t>{worker_})
+        << "the worker crashed";
   }
 
   DocRoot docroot_;
   std::unique_ptr<ServerProcess> server_;
+  pid_t worker_ = -1;  // set by start_one_worker()
 };
 
 // Each client pipelines kRequests downloads of the 1 MiB file and has read only the first head
@@ -77,7 +88,7 @@ TEST_F(Faults, WorkerKilledMidTransferLeavesTheOthersTransfersByteExact) {
   for (int i = 0; i < kClients; ++i) {
     // One at a time, each answered before the next connects: round robin spreads them.
     clients.emplace_back(port());
-    make_slow_reader(clients.back());
+    harness::shrink_receive_buffer(clients.back(), 32 * 1024);
     ASSERT_TRUE(clients.back().send_all(requests));
     const auto head = read_response(clients.back(), true);
     ASSERT_TRUE(head.has_value()) << "client " << i;
@@ -131,10 +142,7 @@ class OutOfFds : public Faults {
 
   /** Starts the server, opens kIdleClients idle connections, waits until the worker is full. */
   void fill_the_worker() {
-    start({"--workers", "1"}, kFdLimit);
-    const auto workers = harness::wait_for_workers(*server_, 1);
-    ASSERT_EQ(workers.size(), 1u) << server_->stderr_text();
-    worker_ = workers[0];
+    ASSERT_NO_FATAL_FAILURE(start_one_worker(kFdLimit));
     for (int i = 0; i < kIdleClients; ++i) {
       clients_.emplace_back(port());
       ASSERT_TRUE(clients_.back().connected()) << "connection " << i;
@@ -165,7 +173,6 @@ class OutOfFds : public Faults {
     return statuses;
   }
 
-  pid_t worker_ = -1;
   std::vector<Client> clients_;
 };
 
@@ -196,10 +203,7 @@ TEST_F(OutOfFds, NeitherCrashesNorSpinsAndServesAgainOnceConnectionsClose) {
   // Once the crowd is gone, it serves normally at once.
   EXPECT_TRUE(harness::serves_a_new_client(port()));
   EXPECT_EQ(harness::fetch(port(), "/one_mib.bin")->body.size(), kMiB);
-  EXPECT_TRUE(harness::wait_until([&] {
-    return harness::open_connections(*server_, worker_) == 0;
-  })) << server_->stderr_text();
-  EXPECT_EQ(harness::children_of(server_->pid()), std::vector<pid_t>{worker_});
+  expect_the_worker_idle_and_alive();
 }
 
 // Found by this file: a worker that accepts until EMFILE has no fd left to open a file with, so
@@ -242,11 +246,9 @@ TEST_F(Faults, BurstOfTwoThousandConnectionsEachAnswered) {
 // stops reading from it while the first answer waits, rather than parsing and queueing the rest,
 // and everybody else is still served by that same worker.
 TEST_F(Faults, PipeliningClientThatNeverReadsIsThrottledAndStallsNobody) {
-  start({"--workers", "1"});
-  const auto workers = harness::wait_for_workers(*server_, 1);
-  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(start_one_worker());
   ASSERT_TRUE(harness::serves_a_new_client(port()));
-  const long rss_before = harness::rss_kib(workers[0]);
+  const long rss_before = harness::rss_kib(worker_);
 
   Client hog(port());
   std::string requests;  // about 10 MiB of requests, each for a 1 MiB answer
@@ -255,18 +257,16 @@ TEST_F(Faults, PipeliningClientThatNeverReadsIsThrottledAndStallsNobody) {
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(harness::serves_a_new_client(port()));
   hog_thread.join();
   EXPECT_TRUE(harness::serves_a_new_client(port()));
-  const long rss_after = harness::rss_kib(workers[0]);
+  const long rss_after = harness::rss_kib(worker_);
   EXPECT_LT(rss_after - rss_before, 4 * 1024)
       << "the worker's RSS grew from " << rss_before << " to " << rss_after << " KiB";
 }
 
 TEST_F(Faults, ClientResettingInTheMiddleOfALargeResponseLeaksNothing) {
-  start({"--workers", "1"});
-  const auto workers = harness::wait_for_workers(*server_, 1);
-  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(start_one_worker());
   {
     Client client(port());
-    make_slow_reader(client);
+    harness::shrink_receive_buffer(client, 32 * 1024);
     std::string requests;  // 8 MiB to send: more than the socket buffers hold
     for (int i = 0; i < 8; ++i) requests += harness::get_request("/one_mib.bin");
     ASSERT_TRUE(client.send_all(requests));
@@ -280,16 +280,11 @@ TEST_F(Faults, ClientResettingInTheMiddleOfALargeResponseLeaksNothing) {
     half_request.reset();
   }
   EXPECT_TRUE(harness::serves_a_new_client(port()));
-  EXPECT_TRUE(harness::wait_until([&] {
-    return harness::open_connections(*server_, workers[0]) == 0;
-  })) << server_->stderr_text();
-  EXPECT_EQ(harness::children_of(server_->pid()), workers) << "the worker crashed";
+  expect_the_worker_idle_and_alive();
 }
 
 TEST_F(Faults, ClientClosingWithoutReadingTheAnswerLeaksNothing) {
-  start({"--workers", "1"});
-  const auto workers = harness::wait_for_workers(*server_, 1);
-  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(start_one_worker());
   {
     Client client(port());
     ASSERT_TRUE(client.send_all(harness::get_request("/one_mib.bin")));
@@ -302,10 +297,7 @@ TEST_F(Faults, ClientClosingWithoutReadingTheAnswerLeaksNothing) {
     pipeliner.shutdown_write();
   }  // twenty MiB asked for, none read
   EXPECT_TRUE(harness::serves_a_new_client(port()));
-  EXPECT_TRUE(harness::wait_until([&] {
-    return harness::open_connections(*server_, workers[0]) == 0;
-  })) << server_->stderr_text();
-  EXPECT_EQ(harness::children_of(server_->pid()), workers) << "the worker crashed";
+  expect_the_worker_idle_and_alive();
 }
 
 // sendfile(2) reads the file at send time: when it shrinks, the promised Content-Length can no
@@ -314,23 +306,16 @@ TEST_F(Faults, ClientClosingWithoutReadingTheAnswerLeaksNothing) {
 TEST_F(Faults, FileTruncatedWhileBeingSentEndsThatResponseOnly) {
   constexpr std::size_t kSize = 16 * kMiB;  // well beyond what socket buffers can hold
   docroot_.write("big.bin", DocRoot::pattern(kSize));
-  start({"--workers", "1"});
-  const auto workers = harness::wait_for_workers(*server_, 1);
-  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(start_one_worker());
 
   Client client(port());
-  make_slow_reader(client);
+  harness::shrink_receive_buffer(client, 32 * 1024);
   ASSERT_TRUE(client.send_all(harness::get_request("/big.bin")));
   const auto head = read_response(client, true);
   ASSERT_TRUE(head.has_value());
   ASSERT_EQ(head->header("content-length"), std::to_string(kSize));
-  std::string body = std::move(client.buffered());
-  while (body.size() < 512 * 1024) {  // a slow start: 32 KiB at a time
-    const std::string chunk = client.read_exact(32 * 1024);
-    ASSERT_FALSE(chunk.empty());
-    body += chunk;
-    std::this_thread::sleep_for(Millis(2));  // pacing the reader
-  }
+  std::string body = harness::read_body_paced(client, 512 * 1024, 32 * 1024, Millis(2));
+  ASSERT_EQ(body.size(), 512u * 1024) << "a slow start: 32 KiB at a time";
   ASSERT_EQ(truncate((docroot_.root() + "/big.bin").c_str(), 0), 0);
 
   const auto rest = client.read_to_eof();
@@ -344,10 +329,7 @@ TEST_F(Faults, FileTruncatedWhileBeingSentEndsThatResponseOnly) {
   const auto now_empty = harness::fetch(port(), "/big.bin");
   ASSERT_TRUE(now_empty.has_value());
   EXPECT_EQ(now_empty->header("content-length"), "0");
-  EXPECT_TRUE(harness::wait_until([&] {
-    return harness::open_connections(*server_, workers[0]) == 0;
-  })) << server_->stderr_text();
-  EXPECT_EQ(harness::children_of(server_->pid()), workers) << "the worker crashed";
+  expect_the_worker_idle_and_alive();
 }
 
 }  // namespace

@@ -122,19 +122,10 @@ TEST_F(Http, RefusedHeadRequestHasNoBodyEither) {
 
 TEST_F(Http, OneMebibyteArrivesByteExactAtASlowReader) {
   Client client(port());
-  const int small = 64 * 1024;  // the server must send the file in many partial writes
-  setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  harness::shrink_receive_buffer(client, 64 * 1024);
   ASSERT_TRUE(client.send_all(harness::get_request("/one_mib.bin", true)));
-  const std::string head = client.read_until("\r\n\r\n");
-  ASSERT_NE(head.find("200 OK"), std::string::npos);
-  std::string body = std::move(client.buffered());
-  while (body.size() < 1024 * 1024) {
-    const std::string chunk =
-        client.read_exact(std::min<std::size_t>(16 * 1024, 1024 * 1024 - body.size()));
-    if (chunk.empty()) break;
-    body += chunk;
-    std::this_thread::sleep_for(Millis(2));  // pacing: the server must wait for us
-  }
+  ASSERT_NE(client.read_until("\r\n\r\n").find("200 OK"), std::string::npos);
+  const std::string body = harness::read_body_paced(client, 1024 * 1024, 16 * 1024, Millis(2));
   EXPECT_TRUE(body == docroot_.content("one_mib.bin")) << "got " << body.size() << " bytes";
 }
 
@@ -145,18 +136,11 @@ TEST_F(Http, FileLargerThanTheSocketBuffersArrivesByteExactAfterManyPartialWrite
   const std::size_t size = 16 * 1024 * 1024;
   docroot_.write("sixteen_mib.bin", DocRoot::pattern(size));
   Client client(port());
-  const int small = 64 * 1024;
-  setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  harness::shrink_receive_buffer(client, 64 * 1024);
   ASSERT_TRUE(client.send_all(harness::get_request("/sixteen_mib.bin", true)));
   ASSERT_NE(client.read_until("\r\n\r\n").find("200 OK"), std::string::npos);
-  std::string body = std::move(client.buffered());
-  while (body.size() < size) {
-    const std::string chunk =
-        client.read_exact(std::min<std::size_t>(1024 * 1024, size - body.size()));
-    if (chunk.empty()) break;
-    body += chunk;
-    std::this_thread::sleep_for(Millis(10));  // pacing: the server's buffer fills meanwhile
-  }
+  // 1 MiB at a time, 10 ms apart: the server's send buffer fills in between.
+  const std::string body = harness::read_body_paced(client, size, 1024 * 1024, Millis(10));
   EXPECT_EQ(body.size(), size);
   EXPECT_TRUE(body == docroot_.content("sixteen_mib.bin")) << "the bytes differ";
 }

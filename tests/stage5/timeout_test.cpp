@@ -111,22 +111,13 @@ TEST_F(Timeout, SlowReaderOfALargeFileGetsItAllEvenPastTheTimeout) {
   const std::size_t size = 12 * 1024 * 1024;
   docroot_.write("twelve_mib.bin", DocRoot::pattern(size));
   Client client(port());
-  const int small = 64 * 1024;
-  setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  harness::shrink_receive_buffer(client, 64 * 1024);
   const auto start = Clock::now();
   ASSERT_TRUE(client.send_all(harness::get_request("/twelve_mib.bin", true)));
   ASSERT_NE(client.read_until("\r\n\r\n").find("200 OK"), std::string::npos);
-  std::string body = std::move(client.buffered());
-  while (body.size() < size) {
-    const std::string chunk =
-        client.read_exact(std::min<std::size_t>(64 * 1024, size - body.size()));
-    if (chunk.empty()) break;
-    body += chunk;
-    // The reader's pace, not a wait for a condition: 64 KiB every 25 ms, so the whole file takes
-    // about 5 s while the server's writes never stall for long (epoll reports room again once
-    // about a third of its send buffer has drained, well under T).
-    std::this_thread::sleep_for(Millis(25));
-  }
+  // 64 KiB every 25 ms: the whole file takes about 5 s, while the server's writes never stall
+  // for long (epoll reports room again once about a third of its send buffer has drained).
+  const std::string body = harness::read_body_paced(client, size, 64 * 1024, Millis(25));
   EXPECT_GT(Clock::now() - start, kTimeout * 2) << "not slow enough to prove anything";
   EXPECT_EQ(body.size(), size);
   EXPECT_TRUE(body == docroot_.content("twelve_mib.bin")) << "the bytes differ";

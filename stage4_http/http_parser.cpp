@@ -141,7 +141,7 @@ HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len,
   for (;;) {
     if (unit_bytes_ >= limit) {  // the line (or section) cannot end within the limit
       if (check_state_ == CheckState::request_line) {
-        if (line_.rfind("HEAD ", 0) == 0) request_.method = Method::head;  // no body in the 414
+        note_head(line_);  // the start of the line is enough to know
         fail(HttpStatus::uri_too_long);
       } else {
         fail(HttpStatus::header_fields_too_large);
@@ -192,8 +192,7 @@ void HttpParser::parse_request_line(std::string_view line) {
     unit_bytes_ = 0;
     return;
   }
-  // Known before any refusal, so that even an error answer to HEAD has no body.
-  if (line.rfind("HEAD ", 0) == 0) request_.method = Method::head;
+  note_head(line);
   const std::size_t sp1 = line.find(' ');
   const std::size_t sp2 = line.rfind(' ');
   // Exactly single spaces: an extra SP lands in the method, target or version and fails there.
@@ -210,6 +209,11 @@ void HttpParser::parse_request_line(std::string_view line) {
   if (!parse_target(target)) return fail(HttpStatus::bad_request);
   check_state_ = CheckState::headers;
   unit_bytes_ = 0;
+}
+
+// Before any refusal of the request line, so that even an error answer to HEAD has no body.
+void HttpParser::note_head(std::string_view request_line) {
+  if (request_line.rfind("HEAD ", 0) == 0) request_.method = Method::head;
 }
 
 /** Methods are case-sensitive (RFC 9110 §9.1): GET/HEAD served, other standard ones 405. */

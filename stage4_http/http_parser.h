@@ -104,6 +104,8 @@ class HttpParser {
   LineStatus parse_line(const char* data, std::size_t len, std::size_t& pos);
   void process_line(std::string_view line);
   void parse_request_line(std::string_view line);
+  /** Records HEAD as soon as the request line (or its start) names it. */
+  void note_head(std::string_view request_line);
   bool parse_method(std::string_view method);
   bool parse_target(std::string_view target);
   void parse_headers(std::string_view line);

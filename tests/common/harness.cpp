@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -380,14 +381,18 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
-int open_fd_count(pid_t pid) {
+std::set<int> open_fds(pid_t pid) {
+  std::set<int> fds;
   DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-  if (dir == nullptr) return -1;
-  int count = 0;
+  if (dir == nullptr) return fds;
   while (dirent* entry = readdir(dir))
-    if (entry->d_name[0] != '.') ++count;
+    if (entry->d_name[0] != '.') fds.insert(atoi(entry->d_name));
   closedir(dir);
-  return count;
+  return fds;
+}
+
+int open_fd_count(pid_t pid) {
+  return pid_exists(pid) ? static_cast<int>(open_fds(pid).size()) : -1;
 }
 
 double cpu_seconds(pid_t pid) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -139,6 +140,7 @@ bool pid_exists(pid_t pid);                    ///< /proc/PID exists (a zombie c
 char process_state(pid_t pid);                 ///< 'R', 'S', 'Z', … or 0 when gone
 std::vector<pid_t> children_of(pid_t parent);  ///< live or zombie children
 long rss_kib(pid_t pid);                       ///< resident set size, or -1
+std::set<int> open_fds(pid_t pid);             ///< the fd numbers in /proc/PID/fd
 int open_fd_count(pid_t pid);                  ///< entries in /proc/PID/fd, or -1
 double cpu_seconds(pid_t pid);                 ///< user + system time so far
 /** Reaps any of our own children that have exited (orphans adopted as a subreaper). */

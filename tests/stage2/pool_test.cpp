@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -208,10 +207,7 @@ TEST(Pool, BurstOfFiveHundredConnectionsAllServed) {
  * old limit is stored in @p old_limit.
  */
 bool allow_one_more_fd(pid_t pid, rlimit& old_limit) {
-  std::set<int> used;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
-    used.insert(std::stoi(entry.path().filename().string()));
+  const std::set<int> used = harness::open_fds(pid);
   std::vector<int> free_numbers;
   for (int fd = 0; free_numbers.size() < 2; ++fd)
     if (used.count(fd) == 0) free_numbers.push_back(fd);

@@ -69,7 +69,7 @@ class ProcessPool {
   void watch(int fd);
   /** Wakes one worker (pick_worker()) with a byte on its channel: a connection is waiting. */
   void dispatch_connection();
-  /** Reads the WorkerState bytes of one worker; if it is full, passes the wake-up on. */
+  /** Reads the WorkerState bytes of one worker; wakes a worker when its state changed. */
   void read_worker_state(int channel_fd);
   /** The worker to hand the next connection to, or -1 when every worker is gone or full. */
   int pick_worker() const;

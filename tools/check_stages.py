@@ -25,6 +25,10 @@ Three checks, each of which names the file at fault:
    lines (trailing whitespace ignored).  A line `// ...` or `# ...` separates chunks that must
    each appear, in this order.  A given name must occur in the excerpt.
 
+4. Quoted diffs.  A fenced block whose first line is `diff -ruN stageA_x/FILE stageB_y/FILE`
+   quotes `make diff FROM=A TO=B` (its `---`/`+++` lines without timestamps): it must be that
+   diff, whole and exact, for the stages as they are now.
+
 "Source files" are the files git tracks or would track (untracked but not ignored) under the
 stage directory; build outputs (`server`, `*.o`, `*.d`, `build/`, ...) never count, even when the
 tree is not a git checkout.
@@ -65,6 +69,9 @@ EXCERPT_HEADER_RE = re.compile(
     r"^(//|#)\s*([A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-/]+?)(?::\s*(\S.*?))?\s*$")
 EXCERPT_GAP_LINES = ("// ...", "# ...")
 FENCE_RE = re.compile(r"^( *)(`{3,}|~{3,})(.*)$")
+# A quoted `make diff`: its first line names the two stages.
+DIFF_HEADER_RE = re.compile(
+    r"^diff -ruN (" + STAGE_NAME + r")/\S+ (" + STAGE_NAME + r")/\S+$")
 
 # Build outputs that never count as source, even outside git (the repo's .gitignore says more).
 OUTPUT_NAMES = {"server", ".build-flags", ".DS_Store"}
@@ -464,11 +471,47 @@ def check_excerpt(root, note_rel, line_no, header, body, report):
         pos = found + len(chunk)
 
 
+def stage_diff(root, old, new, use_git):
+    """The lines of `make diff FROM=old TO=new` (as tools/stage_diff.sh makes it: the source
+    files copied alone, `diff -ruN` run beside them), with the timestamps of `---`/`+++` removed."""
+    with tempfile.TemporaryDirectory(prefix="check-stages-diff-") as tmp:
+        for stage in (old, new):
+            os.makedirs(os.path.join(tmp, stage), exist_ok=True)
+            for rel in source_files(root, stage, use_git):
+                dst = os.path.join(tmp, stage, rel)
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copy2(os.path.join(root, stage, rel), dst, follow_symlinks=False)
+        out = subprocess.run(["diff", "-ruN", old, new], cwd=tmp, capture_output=True).stdout
+    text = re.sub(r"^(---|\+\+\+) (\S+)\t.*$", r"\1 \2", out.decode("utf-8", "replace"),
+                  flags=re.M)
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def check_quoted_diff(root, note_rel, line_no, body, use_git, report):
+    """Check one quoted `make diff` block against the diff of the stages as they are."""
+    old, new = DIFF_HEADER_RE.match(body[0].strip()).groups()
+    where = f"{note_rel}:{line_no}"
+    for stage in (old, new):
+        if not os.path.isdir(os.path.join(root, stage)):
+            report.add(where, f"quoted diff of {old} -> {new}: no stage {stage}")
+            return
+    quoted = [line.rstrip() for line in body]
+    real = stage_diff(root, old, new, use_git)
+    if quoted == real:
+        return
+    same = [a == b for a, b in zip(quoted, real)]
+    k = same.index(False) if False in same else len(same)  # first line that differs
+    what = f"line {line_no + 1 + k} `{quoted[k].strip()}`" if k < len(quoted) else "its end"
+    report.add(where, f"quoted diff of {old} -> {new} is stale: {what} differs from "
+               f"`make diff` (the {k} line(s) above it match)")
+
+
 def check_excerpts(root, report):
-    """Check every excerpt in notes/*.md."""
+    """Check every excerpt and every quoted diff in notes/*.md."""
     notes_dir = os.path.join(root, "notes")
     if not os.path.isdir(notes_dir):
         return
+    use_git = git_toplevel(root) is not None
     for name in sorted(os.listdir(notes_dir)):
         if not name.endswith(".md"):
             continue
@@ -478,6 +521,9 @@ def check_excerpts(root, report):
             if body and EXCERPT_HEADER_RE.match(body[0].strip()):
                 report.excerpts += 1
                 check_excerpt(root, note_rel, line_no, body[0].strip(), body[1:], report)
+            elif body and DIFF_HEADER_RE.match(body[0].strip()):
+                report.excerpts += 1
+                check_quoted_diff(root, note_rel, line_no, body, use_git, report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -620,6 +666,19 @@ def break_ghost_row(root):
          "| `main.c` | changed |\n| `gone.c` | removed |")
 
 
+def quote_diff(root):
+    """Quotes `make diff TO=2` in the course map, as notes/03 does: must pass."""
+    diff = "\n".join(stage_diff(root, "stage1_one", "stage2_two", False))
+    with open(os.path.join(root, "notes/README.md"), "a") as f:
+        f.write("\n```diff\n" + diff + "\n```\n")
+
+
+def break_quoted_diff(root):
+    """(j) a quoted `make diff` that the code has left behind."""
+    quote_diff(root)
+    edit(os.path.join(root, "notes/README.md"), '+  puts("two");', '+  puts("2");')
+
+
 def break_no_notes(root):
     """(g) a stage without notes."""
     os.remove(os.path.join(root, "notes/02-two.md"))
@@ -643,6 +702,7 @@ SELF_TEST_CASES = [
     ("clean tree passes", None, None),
     ("build outputs are ignored", break_outputs_ignored, None),
     ("git-ignored files are ignored", break_git_ignored, None),
+    ("a current quoted diff passes", quote_diff, None),
     ("(a) undeclared change fails", break_undeclared,
      ["notes/02-two.md: stage2_two/Makefile: changed but not declared"]),
     ("(b) declared change that is identical fails", break_identical,
@@ -657,6 +717,8 @@ SELF_TEST_CASES = [
      ["stage2_two/gone.c: manifest row for a file that exists in neither"]),
     ("(g) stage without notes fails", break_no_notes,
      ["stage2_two: stage has no notes"]),
+    ("(j) stale quoted diff fails", break_quoted_diff,
+     ["notes/README.md:", "quoted diff of stage1_one -> stage2_two is stale"]),
 ]
 
 
@@ -678,7 +740,7 @@ def self_test():
             problems = [l for l in proc.stderr.splitlines()
                         if l and not l.startswith(("    ", "check-stages:"))]
             if expected is None:
-                ok = proc.returncode == 0 and "check-stages: OK (2 stages, 2 excerpts)" in output
+                ok = proc.returncode == 0 and "check-stages: OK (2 stages, " in output
             else:
                 # Fails, with exactly one problem (the one we caused), that names the file.
                 ok = (proc.returncode == 1 and len(problems) == 1

@@ -175,8 +175,8 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
-  // Each fd has one event per batch at most and only its own event closes it, so no event here
-  // outlives its connection; the check keeps it so should a handler ever close another one.
+  // An fd has at most one event per batch and only that event closes its connection, so no
+  // event here outlives its connection; the check guards against a handler that closes others.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process()) close_conn(fd);
 }

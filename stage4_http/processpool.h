@@ -255,9 +255,15 @@ void ProcessPool<T>::read_worker_state(int channel_fd) {
     if (child.channel.get() != channel_fd) continue;  // a stale event: that worker was reaped
     const bool was_full = child.full;
     char states[64];
-    ssize_t n;
-    while ((n = read(channel_fd, states, sizeof states)) > 0 || (n == -1 && errno == EINTR))
-      if (n > 0) child.full = states[n - 1] == static_cast<char>(WorkerState::full);  // latest
+    while (true) {
+      const ssize_t n = read(channel_fd, states, sizeof states);
+      if (n > 0) {
+        child.full = states[n - 1] == static_cast<char>(WorkerState::full);  // the latest counts
+        continue;
+      }
+      if (n == -1 && errno == EINTR) continue;
+      break;  // EAGAIN: drained (0: the worker is gone, and SIGCHLD will say so)
+    }
     if (child.full != was_full && !stopping_) dispatch_connection();
     return;
   }

@@ -36,6 +36,7 @@ struct ChildProcess {
  *
  * The parent owns the listening socket but never accepts: when a connection is waiting it writes
  * one byte to a worker's channel, and that worker accepts on the listening socket it inherited.
+ * A worker that is full says so on its channel, and the parent skips it until it accepts again.
  * Every process has its own signal pipe and epoll instance. SIGCHLD makes the parent reap dead
  * workers; SIGINT/SIGTERM make it stop every worker and then exit; a worker whose parent is gone
  * sees EOF on its channel and exits.

@@ -31,7 +31,8 @@ enum class WorkerState : char { full = 'F', accepting = 'A' };
 /**
  * The epoll loop a worker runs (ProcessPool::run_child) for connections of type T (the classic
  * "user" class). The worker does not watch the listening socket: the parent does, and writes a
- * byte to this worker's channel when a connection is waiting; the worker then accepts.
+ * byte to this worker's channel when a connection is waiting; the worker then accepts. The
+ * worker writes back a WorkerState byte whenever it stops or starts taking connections.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
  * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)` and

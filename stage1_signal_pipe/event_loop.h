@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,11 +28,14 @@
  * builds one and runs it in the server process.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
- * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)` and `bool process()`,
- * which does all the I/O the socket allows and returns false when the connection is over.
+ * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)`, `bool process()`,
+ * which does all the I/O the socket allows and returns false when the connection is over, and
+ * `bool quit()`, which makes it read nothing more and says whether it still has bytes to send.
  *
- * Signals are one more fd: SIGINT and SIGTERM stop the loop, SIGUSR1 prints the stats line,
- * SIGPIPE is ignored. Every fd is edge-triggered, so each handler works until EAGAIN.
+ * Signals are one more fd: SIGINT and SIGTERM stop the loop at once, SIGQUIT stops it
+ * gracefully (quit()), SIGUSR1 prints the stats line, SIGHUP is logged; SIGPIPE and every other
+ * signal that would kill or stop us is ignored. Every fd is edge-triggered, so each handler works
+ * until EAGAIN.
  */
 template <typename T>
 class EventLoop {
@@ -39,10 +43,17 @@ class EventLoop {
   /** Takes the listening socket, creates the epoll instance and the signal pipe. */
   EventLoop(UniqueFd listen_fd, typename T::Shared& shared);
 
-  /** Serves until SIGINT or SIGTERM, then closes every connection. Returns the exit status. */
+  /**
+   * Serves until SIGINT or SIGTERM, or until SIGQUIT's graceful stop is over, then closes every
+   * connection. Returns the exit status.
+   */
   int run();
 
+  /** After SIGQUIT, how long connections may take to finish what they started. */
+  static constexpr std::chrono::seconds kGracePeriod{5};
+
  private:
+  using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
 
   /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
@@ -55,8 +66,12 @@ class EventLoop {
   void serve(int fd);
   /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
   void close_conn(int fd);
-  /** Drains the signal pipe and acts on each signal (see the class comment). */
+  /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
+  /** SIGQUIT: closes the listening socket and every connection that has nothing left to send. */
+  void quit();
+  /** epoll_wait's timeout: -1 while serving; after SIGQUIT, the ms left of the grace period. */
+  int wait_timeout_ms() const;
   /** Logs the stats line that SIGUSR1 asks for. */
   void log_stats();
 
@@ -69,8 +84,10 @@ class EventLoop {
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_ = 0;
   std::uint64_t accepted_ = 0;
-  bool accept_paused_ = false;  // out of fds: wait for a connection to close
-  std::string stop_reason_;     // set when the loop must end, e.g. "got SIGTERM"
+  bool accept_paused_ = false;    // out of fds: wait for a connection to close
+  std::string stop_reason_;       // set when the loop must end, e.g. "got SIGTERM"
+  bool quitting_ = false;         // SIGQUIT came: finish what was started, accept nothing
+  Clock::time_point give_up_at_;  // quitting: the end of the grace period
 };
 
 template <typename T>
@@ -80,8 +97,11 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, typename T::Shared& shared)
       sig_pipe_(set_up_sig_pipe()),
       shared_(shared) {
   if (!epoll_) die("epoll_create1");
+  ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGINT);
   add_sig(SIGTERM);
+  add_sig(SIGQUIT);
+  add_sig(SIGHUP);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
   if (!watch(listen_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
@@ -100,7 +120,7 @@ template <typename T>
 int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
   while (stop_reason_.empty()) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, -1);
+    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
       if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
       log_line("epoll_wait: %s", strerror(errno));
@@ -116,6 +136,7 @@ int EventLoop<T>::run() {
         serve(fd);
       }
     }
+    if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
   }
   const std::size_t closing = open_;
   users_.clear();  // closes every connection
@@ -127,6 +148,7 @@ int EventLoop<T>::run() {
 // some of them would stay in the backlog until the next client arrives.
 template <typename T>
 void EventLoop<T>::accept_all() {
+  if (!listen_) return;  // closed by quit()
   while (true) {
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
@@ -193,25 +215,53 @@ void EventLoop<T>::close_conn(int fd) {
   }
 }
 
+// One read per loop turn, whatever is waiting: a flood of signals cannot keep us from the
+// sockets, and each kind of signal is acted on at most once per turn (see read_signals()).
 template <typename T>
 void EventLoop<T>::handle_signals() {
-  int signals[64];
-  std::size_t n;
-  while ((n = read_signals(sig_pipe_.get(), signals, 64)) > 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      switch (signals[i]) {
-        case SIGINT:
-        case SIGTERM:
-          stop_reason_ = std::string("got SIG") + sigabbrev_np(signals[i]);
-          break;
-        case SIGUSR1:
-          log_stats();
-          break;
-        default:
-          break;
-      }
+  int signals[NSIG];
+  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (signals[i]) {
+      case SIGINT:
+      case SIGTERM:
+        stop_reason_ = std::string("got SIG") + sigabbrev_np(signals[i]);
+        break;
+      case SIGQUIT:
+        quit();
+        break;
+      case SIGHUP:
+        log_line("got SIGHUP: there is no configuration to reload; carrying on");
+        break;
+      case SIGUSR1:
+        log_stats();
+        break;
+      default:
+        break;
     }
   }
+}
+
+// SIGQUIT is nginx's graceful stop: no new connections, every connection finishes what it has
+// started (T::quit()) and is then closed, the idle ones at once. A client that stops reading
+// cannot hold us longer than kGracePeriod.
+template <typename T>
+void EventLoop<T>::quit() {
+  if (quitting_) return;
+  quitting_ = true;
+  give_up_at_ = Clock::now() + kGracePeriod;
+  listen_.reset();  // new clients are refused; closing also takes it out of the epoll set
+  log_line("got SIGQUIT: finishing %zu connections", open_);
+  for (std::size_t fd = 0; fd < users_.size(); ++fd)
+    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
+}
+
+template <typename T>
+int EventLoop<T>::wait_timeout_ms() const {
+  if (!quitting_) return -1;
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at_ - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
 template <typename T>

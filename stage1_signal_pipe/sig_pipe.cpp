@@ -18,22 +18,22 @@ namespace {
 volatile sig_atomic_t g_sig_pipe_write_fd = -1;
 // Owns that write end so that a second set_up_sig_pipe() closes the old one.
 UniqueFd g_write_end;
-// Set by the handler when the pipe is full and a signal's byte does not fit; read_signals()
-// reports such a signal once. Without it, a pipe full of SIGUSR1 bytes would swallow the SIGTERM
-// that comes after them: repeats of one signal may merge, different signals must not.
-volatile sig_atomic_t g_dropped[NSIG];
+// g_waiting[sig] is 1 while a byte for sig sits in the pipe. Repeats of a signal merge into that
+// byte, as the kernel merges a standard signal that arrives while it is pending, so the pipe
+// holds at most one byte per signal: a flood can neither fill it nor hide a SIGTERM behind it.
+volatile sig_atomic_t g_waiting[NSIG];
 
 /** The handler installed by add_sig(): runs in whichever process receives the signal. */
 void sig_handler(int sig) {
+  if (g_waiting[sig]) return;  // its byte is still in the pipe; the loop has yet to act on it
   // write() may change errno, and the code we interrupted may be about to read errno.
   const int saved_errno = errno;
   // One byte, not the first byte of an int (that is the high byte on a big-endian machine).
   // Signal numbers on Linux are at most 64, so they fit.
   const unsigned char byte = static_cast<unsigned char>(sig);
-  // The write end is nonblocking: if the pipe is full, the write fails rather than blocking the
-  // process forever inside its handler, and a flag keeps the signal instead of the byte. The
-  // pipe is not empty, so the loop will read it and then see the flag.
-  if (write(g_sig_pipe_write_fd, &byte, 1) < 0) g_dropped[sig] = 1;
+  // The write end is nonblocking, so a handler can never block the process; with at most one
+  // byte per signal the pipe never fills, and a failed write leaves the next signal free to try.
+  if (write(g_sig_pipe_write_fd, &byte, 1) == 1) g_waiting[sig] = 1;
   errno = saved_errno;
 }
 
@@ -59,7 +59,7 @@ UniqueFd set_up_sig_pipe() {
   // written to a closed (and possibly reused) fd number.
   g_sig_pipe_write_fd = ends[1];
   g_write_end.reset(ends[1]);
-  for (auto& dropped : g_dropped) dropped = 0;  // they were signals for the old pipe's reader
+  for (auto& waiting : g_waiting) waiting = 0;  // those bytes were in the old pipe
   return UniqueFd(ends[0]);
 }
 
@@ -67,24 +67,31 @@ void add_sig(int sig) { install(sig, sig_handler); }
 
 void ignore_sig(int sig) { install(sig, SIG_IGN); }
 
+// By default these end the process (or, the last three, stop it): one `kill` typed at the wrong
+// pid, a terminal hang-up of a background job, or a write beyond a file-size limit would take
+// the server down. A fault signal stays deadly: ignoring it would only repeat the fault.
+void ignore_stray_signals() {
+  for (int sig : {SIGUSR2, SIGALRM, SIGXFSZ, SIGPROF, SIGVTALRM, SIGIO, SIGPWR, SIGSTKFLT, SIGTSTP,
+                  SIGTTIN, SIGTTOU})
+    ignore_sig(sig);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ignore_sig(sig);
+}
+
 void default_sig(int sig) { install(sig, SIG_DFL); }
 
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity) {
-  unsigned char bytes[64];
+  unsigned char bytes[NSIG];
   if (capacity > sizeof bytes) capacity = sizeof bytes;
   ssize_t n;
   do {
     n = read(sig_pipe_read_fd, bytes, capacity);
   } while (n == -1 && errno == EINTR);
   std::size_t count = 0;
-  for (ssize_t i = 0; i < n; ++i) signals[count++] = bytes[i];  // n is -1 (EAGAIN) when empty
-  // After the bytes: a signal whose byte found the pipe full. Any left over (no room) stay
-  // flagged for the next call.
-  for (int sig = 1; sig < NSIG && count < capacity; ++sig) {
-    if (g_dropped[sig]) {
-      g_dropped[sig] = 0;
-      signals[count++] = sig;
-    }
+  for (ssize_t i = 0; i < n; ++i) {  // n is -1 (EAGAIN) when empty
+    // From now on a new signal writes a new byte: it came after this one, so it asks for the
+    // action again. One that came before (while the byte waited) is served by this action.
+    g_waiting[bytes[i]] = 0;
+    signals[count++] = bytes[i];
   }
   return count;
 }

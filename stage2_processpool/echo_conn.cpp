@@ -20,7 +20,7 @@ EchoConn::EchoConn(UniqueFd fd, Shared& shared)
 bool EchoConn::process() {
   while (true) {
     if (!write_pending()) return false;
-    if (peer_closed_) return pending() > 0;     // keep the connection until the echo is out
+    if (done_reading_) return pending() > 0;    // keep the connection until the echo is out
     if (pending() == kBufferSize) return true;  // full: wait for EPOLLOUT, read nothing more
     switch (read_some()) {
       case ReadResult::got_data:
@@ -32,6 +32,11 @@ bool EchoConn::process() {
         return false;
     }
   }
+}
+
+bool EchoConn::quit() {
+  done_reading_ = true;
+  return pending() > 0;
 }
 
 EchoConn::ReadResult EchoConn::read_some() {
@@ -46,7 +51,7 @@ EchoConn::ReadResult EchoConn::read_some() {
     return ReadResult::got_data;
   }
   if (n == 0) {
-    peer_closed_ = true;
+    done_reading_ = true;
     return ReadResult::peer_closed;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadResult::would_block;

@@ -51,6 +51,12 @@ class EchoConn {
    */
   bool process();
 
+  /**
+   * SIGQUIT's graceful stop: reads nothing more. Returns true while bytes already read are still
+   * to be echoed; process() then returns false once they are out.
+   */
+  bool quit();
+
  private:
   /** What one read() did: brought bytes (or was interrupted), saw EOF, found none, failed. */
   enum class ReadResult { got_data, peer_closed, would_block, failed };
@@ -68,5 +74,5 @@ class EchoConn {
   std::size_t start_ = 0;
   std::size_t end_ = 0;
   std::size_t banner_left_ = 0;  // banner bytes not yet written
-  bool peer_closed_ = false;
+  bool done_reading_ = false;    // the peer closed, or we quit: echo what is left, then close
 };

@@ -21,8 +21,10 @@ bool verbose();
 
 /**
  * Writes "[role] message\n" to stderr with a single write(2), so that lines from several
- * processes sharing the terminal never interleave. printf-style; errno is preserved. Runs in
- * every process.
+ * processes sharing the terminal never interleave. printf-style; errno is preserved. Never
+ * blocks: a line that stderr cannot take now (a pipe nobody reads, a terminal paused with Ctrl-S)
+ * is dropped and counted, and the next line that gets through says "N log lines dropped" first.
+ * Runs in every process.
  */
 void log_line(const char* format, ...) __attribute__((format(printf, 1, 2)));
 

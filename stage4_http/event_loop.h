@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,22 +27,30 @@
 #include "sig_pipe.h"
 #include "unique_fd.h"
 
-/** What a worker writes on its channel to the parent: whether it takes new connections. */
-enum class WorkerState : char { full = 'F', accepting = 'A' };
+/** What a worker writes on its channel to the parent, one byte each. */
+enum class Report : char {
+  took = 'T',       ///< answers one wake-up: what waited in the backlog has been accepted
+  full = 'F',       ///< takes no new connections for now (out of fds, or at its cap)
+  accepting = 'A',  ///< takes new connections again
+};
 
 /**
  * The epoll loop a worker runs (ProcessPool::run_child) for connections of type T (the classic
  * "user" class). The worker does not watch the listening socket: the parent does, and writes a
- * byte to this worker's channel when a connection is waiting; the worker then accepts. The
- * worker writes back a WorkerState byte whenever it stops or starts taking connections.
+ * byte to this worker's channel when a connection is waiting; the worker then accepts, and
+ * answers every wake-up byte with a Report::took. It also reports when it stops or starts taking
+ * connections.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
- * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)` and
+ * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)`,
  * `bool process(std::uint32_t events)`, which does all the I/O the socket allows (events is the
- * epoll event's mask) and returns false when the connection is over.
+ * epoll event's mask) and returns false when the connection is over, and `bool quit()`, which
+ * makes it read nothing more and says whether it still has bytes to send.
  *
- * Signals are one more fd: SIGINT and SIGTERM stop the loop, SIGUSR1 prints the stats line,
- * SIGPIPE is ignored. Every fd is edge-triggered, so each handler works until EAGAIN.
+ * Signals are one more fd: SIGINT and SIGTERM stop the loop at once, SIGQUIT stops it
+ * gracefully (quit()), SIGUSR1 prints the stats line, SIGHUP is logged; SIGPIPE and every other
+ * signal that would kill or stop us is ignored. Every fd is edge-triggered, so each handler works
+ * until EAGAIN.
  */
 template <typename T>
 class EventLoop {
@@ -52,32 +62,42 @@ class EventLoop {
   EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared);
 
   /**
-   * Serves until SIGINT or SIGTERM, or until the parent is gone (EOF on the channel), then
-   * closes every connection. Returns the exit status.
+   * Serves until SIGINT or SIGTERM, until SIGQUIT's graceful stop is over, or until the parent
+   * is gone (EOF on the channel), then closes every connection. Returns the exit status.
    */
   int run();
 
+  /** After SIGQUIT, how long connections may take to finish what they started. */
+  static constexpr std::chrono::seconds kGracePeriod{5};
+
  private:
+  using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
 
   /** The most connections this worker keeps open: RLIMIT_NOFILE less a reserve for files. */
   static std::size_t connection_limit();
   /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
   bool watch(int fd, std::uint32_t events);
-  /** Drains the parent's wake-up bytes from the channel, then accepts; EOF: the parent is gone. */
+  /** Reads the parent's wake-up bytes, accepts, then answers them; EOF: the parent is gone. */
   void take_notifications();
   /** Accepts until the backlog is empty (true) or this worker can take no more (false). */
   bool accept_all();
   /** Records whether this worker takes connections and tells the parent when that changes. */
   void set_accepting(bool accepting);
+  /** Writes @p count copies of @p report on the channel (several Report::took at once). */
+  void report(Report what, std::size_t count = 1);
   /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
   void serve(int fd, std::uint32_t events);
   /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
   void close_conn(int fd);
-  /** Drains the signal pipe and acts on each signal (see the class comment). */
+  /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
+  /** SIGQUIT: stops accepting and closes every connection that has nothing left to send. */
+  void quit();
+  /** epoll_wait's timeout: -1 while serving; after SIGQUIT, the ms left of the grace period. */
+  int wait_timeout_ms() const;
   /** Logs the stats line that SIGUSR1 asks for. */
   void log_stats();
 
@@ -91,9 +111,11 @@ class EventLoop {
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_ = 0;
   std::uint64_t accepted_ = 0;
-  std::size_t max_connections_;  // see connection_limit()
-  bool accept_paused_ = false;   // at the limit or out of fds: wait for a connection to close
-  std::string stop_reason_;      // set when the loop must end, e.g. "got SIGTERM"
+  std::size_t max_connections_;   // see connection_limit()
+  bool accept_paused_ = false;    // at the limit or out of fds: wait for a connection to close
+  std::string stop_reason_;       // set when the loop must end, e.g. "got SIGTERM"
+  bool quitting_ = false;         // SIGQUIT came: finish what was started, accept nothing
+  Clock::time_point give_up_at_;  // quitting: the end of the grace period
 };
 
 template <typename T>
@@ -105,8 +127,11 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
       shared_(shared),
       max_connections_(connection_limit()) {
   if (!epoll_) die("epoll_create1");
+  ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGINT);
   add_sig(SIGTERM);
+  add_sig(SIGQUIT);
+  add_sig(SIGHUP);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
   if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
@@ -125,7 +150,7 @@ template <typename T>
 int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
   while (stop_reason_.empty()) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, -1);
+    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
       if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
       log_line("epoll_wait: %s", strerror(errno));
@@ -142,6 +167,7 @@ int EventLoop<T>::run() {
       }
     }
     if (accept_paused_ && open_ < max_connections_) set_accepting(accept_all());  // see accept_all
+    if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
   }
   const std::size_t closing = open_;
   users_.clear();  // closes every connection
@@ -152,13 +178,20 @@ int EventLoop<T>::run() {
 // The parent wrote one byte per connection it saw, but bytes coalesce in the channel and one
 // edge may stand for many bytes. So the bytes are only a wake-up call: read them all, then accept
 // until the backlog is empty. A byte that finds the backlog already empty (another worker or an
-// earlier accept_all took the connection) costs one failed accept and nothing else.
+// earlier accept_all took the connection) costs one failed accept and nothing else. Each byte is
+// answered, after the accepts, so that the parent can tell a wake-up that was heard from one
+// that fell on a stopped worker.
 template <typename T>
 void EventLoop<T>::take_notifications() {
   char bytes[256];
+  std::size_t wakeups = 0;
   while (true) {
     const ssize_t n = read(channel_.get(), bytes, sizeof bytes);
-    if (n > 0) continue;
+    if (n > 0) {
+      wakeups += static_cast<std::size_t>(n);
+      if (static_cast<std::size_t>(n) < sizeof bytes) break;  // drained; more raises a new edge
+      continue;
+    }
     if (n == 0) {  // every copy of the parent's end is closed: the parent is gone
       stop_reason_ = "parent gone";
       return;
@@ -167,6 +200,7 @@ void EventLoop<T>::take_notifications() {
     break;  // EAGAIN: drained
   }
   set_accepting(accept_all());
+  report(Report::took, wakeups);
 }
 
 // An HTTP connection needs a second fd while it sends a file. Accepting until EMFILE would leave
@@ -189,6 +223,7 @@ std::size_t EventLoop<T>::connection_limit() {
 // coalesced would stay in the backlog until the next client arrives.
 template <typename T>
 bool EventLoop<T>::accept_all() {
+  if (!listen_) return true;  // closed by quit(): there is nothing more to take
   while (true) {
     if (open_ >= max_connections_) {
       if (!accept_paused_) log_line("%zu connections open; pausing until one closes", open_);
@@ -258,35 +293,78 @@ void EventLoop<T>::close_conn(int fd) {
 
 // The parent must know when we take no more connections: it would otherwise keep handing them
 // to us, and each would wait in the backlog behind us, however idle the other workers were,
-// until we close one or another worker happens to be woken. It passes them on instead. One
-// byte per change, which the parent reads at once: this direction of the channel never fills.
+// until we close one or another worker happens to be woken. It passes them on instead.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
   if (accepting == !accept_paused_) return;  // no change
   accept_paused_ = !accepting;
-  const char state = static_cast<char>(accepting ? WorkerState::accepting : WorkerState::full);
-  if (write(channel_.get(), &state, 1) == -1) log_line("channel: %s", strerror(errno));
+  report(accepting ? Report::accepting : Report::full);
+}
+
+// The parent reads its end as soon as anything arrives, and we write at most one byte per byte
+// it wrote (plus state changes), so this direction of the channel does not fill up.
+template <typename T>
+void EventLoop<T>::report(Report what, std::size_t count) {
+  char bytes[256];
+  std::fill_n(bytes, std::min(count, sizeof bytes), static_cast<char>(what));
+  while (count > 0) {
+    const ssize_t n = write(channel_.get(), bytes, std::min(count, sizeof bytes));
+    if (n > 0) {
+      count -= static_cast<std::size_t>(n);
+    } else if (n == -1 && errno != EINTR) {
+      log_line("channel: %s", strerror(errno));
+      return;
+    }
+  }
+}
+
+// One read per loop turn, whatever is waiting: a flood of signals cannot keep us from the
+// sockets, and each kind of signal is acted on at most once per turn (see read_signals()).
+template <typename T>
+void EventLoop<T>::handle_signals() {
+  int signals[NSIG];
+  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (signals[i]) {
+      case SIGINT:
+      case SIGTERM:
+        stop_reason_ = std::string("got SIG") + sigabbrev_np(signals[i]);
+        break;
+      case SIGQUIT:
+        quit();
+        break;
+      case SIGHUP:
+        log_line("got SIGHUP: there is no configuration to reload; carrying on");
+        break;
+      case SIGUSR1:
+        log_stats();
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// SIGQUIT is nginx's graceful stop: no new connections, every connection finishes what it has
+// started (T::quit()) and is then closed, the idle ones at once. A client that stops reading
+// cannot hold us longer than kGracePeriod.
+template <typename T>
+void EventLoop<T>::quit() {
+  if (quitting_) return;
+  quitting_ = true;
+  give_up_at_ = Clock::now() + kGracePeriod;
+  listen_.reset();  // our copy: the socket closes (new clients are refused) once all let go
+  log_line("got SIGQUIT: finishing %zu connections", open_);
+  for (std::size_t fd = 0; fd < users_.size(); ++fd)
+    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
 }
 
 template <typename T>
-void EventLoop<T>::handle_signals() {
-  int signals[64];
-  std::size_t n;
-  while ((n = read_signals(sig_pipe_.get(), signals, 64)) > 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      switch (signals[i]) {
-        case SIGINT:
-        case SIGTERM:
-          stop_reason_ = std::string("got SIG") + sigabbrev_np(signals[i]);
-          break;
-        case SIGUSR1:
-          log_stats();
-          break;
-        default:
-          break;
-      }
-    }
-  }
+int EventLoop<T>::wait_timeout_ms() const {
+  if (!quitting_) return -1;
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at_ - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
 template <typename T>

@@ -62,6 +62,13 @@ bool HttpConn::process(std::uint32_t events) {
   }
 }
 
+// The response in flight goes out whole, then the connection closes as after "Connection:
+// close". A request still arriving is dropped: the client may send it again elsewhere.
+bool HttpConn::quit() {
+  keep_alive_ = false;
+  return responding_;
+}
+
 // Feeds buffered bytes to the parser; starts a response when a request is complete or refused.
 // Returns true when a response was started.
 bool HttpConn::answer_buffered_request() {

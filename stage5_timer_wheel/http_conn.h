@@ -82,6 +82,12 @@ class HttpConn {
    */
   bool process(std::uint32_t events);
 
+  /**
+   * SIGQUIT's graceful stop: starts no new request. Returns true while a response is still being
+   * sent; process() then returns false once it is out.
+   */
+  bool quit();
+
  private:
   /** How far write_response() got: all sent, socket full (EAGAIN), or the peer is gone. */
   enum class Progress { done, blocked, failed };

@@ -1,19 +1,50 @@
 /**
  * @file log.cpp
- * Logging for every process: role prefix, verbose switch, fatal start-up errors.
+ * Logging for every process: role prefix, verbose switch, lines that never block, fatal errors.
  */
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
 char g_role[64] = "server";
 bool g_verbose = false;
+int g_log_fd = -1;             // where lines go; see open_log()
+bool g_log_is_socket = false;  // send() with MSG_DONTWAIT instead of write()
+unsigned long g_dropped = 0;   // lines stderr could not take, not yet reported
+
+// A blocking write to stderr would stop the whole loop whenever stderr is a pipe nobody reads or
+// a paused terminal. Setting O_NONBLOCK on fd 2 would change the file description we share with
+// the shell (and every process it runs), so we open a description of our own for the same pipe
+// or terminal through /proc; a socket takes MSG_DONTWAIT per call; a regular file never blocks.
+// Opened once, in the first process that logs: workers forked later share it.
+void open_log() {
+  g_log_fd = STDERR_FILENO;
+  struct stat info {};
+  if (fstat(STDERR_FILENO, &info) == -1) return;
+  if (S_ISSOCK(info.st_mode)) {
+    g_log_is_socket = true;
+  } else if (S_ISFIFO(info.st_mode) || S_ISCHR(info.st_mode)) {
+    const int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd != -1) g_log_fd = fd;  // else keep fd 2: blocking, but still a log
+  }
+}
+
+/** One write of @p length bytes that never blocks; true when stderr took them. */
+bool write_now(const char* text, std::size_t length) {
+  if (g_log_fd == -1) open_log();
+  const ssize_t n = g_log_is_socket ? send(g_log_fd, text, length, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                    : write(g_log_fd, text, length);
+  return n >= 0;  // a short write (a terminal) still counts: the line was not lost whole
+}
 }  // namespace
 
 void set_log_role(const char* role) { snprintf(g_role, sizeof g_role, "%s", role); }
@@ -24,17 +55,22 @@ bool verbose() { return g_verbose; }
 
 void log_line(const char* format, ...) {
   const int saved_errno = errno;
-  char line[512];
-  int used = snprintf(line, sizeof line, "[%s] ", g_role);
+  char line[640];
+  int used = 0;
+  if (g_dropped > 0)  // said in the same write as the line itself, so it cannot be lost alone
+    used = snprintf(line, 128, "[%s] %lu log lines dropped\n", g_role, g_dropped);
+  used += snprintf(line + used, sizeof line - used, "[%s] ", g_role);
   va_list args;
   va_start(args, format);
   used += vsnprintf(line + used, sizeof line - used, format, args);
   va_end(args);
   if (used > static_cast<int>(sizeof line) - 2) used = sizeof line - 2;  // truncated
   line[used++] = '\n';
-  // A failed write to stderr has nowhere to be reported; ignore it.
-  if (write(STDERR_FILENO, line, used) < 0) {
-  }
+  // A pipe takes a write of at most PIPE_BUF (4096) bytes whole or not at all.
+  if (write_now(line, static_cast<std::size_t>(used)))
+    g_dropped = 0;
+  else
+    ++g_dropped;  // EAGAIN, or nowhere to report it: count it, serve on
   errno = saved_errno;
 }
 

@@ -26,20 +26,29 @@
 
 /** One worker as the parent sees it: an entry of the classic process table. */
 struct ChildProcess {
-  pid_t pid = -1;     ///< -1 once the worker has died and been reaped
-  UniqueFd channel;   ///< the parent's end of the socketpair shared with this worker
-  bool full = false;  ///< the worker said it takes no new connections for now
+  pid_t pid = -1;      ///< -1 once the worker has died and been reaped
+  UniqueFd channel;    ///< the parent's end of the socketpair shared with this worker
+  bool full = false;   ///< the worker said it takes no new connections for now
+  int unanswered = 0;  ///< wake-ups written to the worker and not yet answered (Report::took)
+  /** Since when the worker owes an answer: the first unanswered wake-up, or its last report. */
+  std::chrono::steady_clock::time_point owing_since;
+  bool silent = false;  ///< owed an answer for longer than kAnswerDeadline; set back when it speaks
+
+  /** True when the parent may hand this worker a connection: alive, not full, answering. */
+  bool available() const { return pid > 0 && !full && !silent; }
 };
 
 /**
  * A pre-forked pool of workers serving connections of type T (see EventLoop for what T provides).
  *
  * The parent owns the listening socket but never accepts: when a connection is waiting it writes
- * one byte to a worker's channel, and that worker accepts on the listening socket it inherited.
- * A worker that is full says so on its channel, and the parent skips it until it accepts again.
+ * one byte to a worker's channel, and that worker accepts on the listening socket it inherited
+ * and answers the byte. A worker that leaves a wake-up unanswered for kAnswerDeadline (stopped,
+ * or held in a debugger) is skipped until it speaks again, and its wake-up passes to another. A
+ * worker that is full says so on its channel, and the parent skips it until it accepts again.
  * Every process has its own signal pipe and epoll instance. SIGCHLD makes the parent reap dead
- * workers; SIGINT/SIGTERM make it stop every worker and then exit; a worker whose parent is gone
- * sees EOF on its channel and exits.
+ * workers; SIGINT/SIGTERM make it stop every worker and then exit, SIGQUIT makes it stop them
+ * gracefully; a worker whose parent is gone sees EOF on its channel and exits.
  */
 template <typename T>
 class ProcessPool {
@@ -58,8 +67,12 @@ class ProcessPool {
   int run_parent();
 
  private:
+  using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 64;
   static constexpr std::chrono::seconds kStopDeadline{3};  // then SIGKILL, as nginx's master does
+  // A worker answers within one turn of its loop. Longer than any turn of a busy worker (a false
+  // alarm costs a spare wake-up of another worker), short enough that a client waits little.
+  static constexpr std::chrono::milliseconds kAnswerDeadline{200};
 
   /** A worker's life after fork: its log role, its state, its EventLoop, then exit(). */
   template <typename MakeShared>
@@ -70,17 +83,21 @@ class ProcessPool {
   void watch(int fd);
   /** Wakes one worker (pick_worker()) with a byte on its channel: a connection is waiting. */
   void dispatch_connection();
-  /** Reads the WorkerState bytes of one worker; wakes a worker when its state changed. */
-  void read_worker_state(int channel_fd);
-  /** The worker to hand the next connection to, or -1 when every worker is gone or full. */
+  /** Reads the Report bytes of one worker; wakes a worker when its availability changed. */
+  void read_reports(int channel_fd);
+  /** Marks silent every worker that owes an answer past kAnswerDeadline; wakes another. */
+  void check_answers();
+  /** The worker to hand the next connection to, or -1 when none is available. */
   int pick_worker();
-  /** Drains the parent's signal pipe: SIGCHLD reaps, SIGINT/SIGTERM stop, SIGUSR1 logs. */
+  /** Reads the parent's signal pipe once: SIGCHLD reaps, SIGINT/SIGTERM/SIGQUIT stop, … */
   void handle_signals();
   /** Reaps every dead worker (waitpid until none is left) and closes its channel. */
   void reap_children();
-  /** Sends SIGTERM to every live worker and sets the SIGKILL deadline (kill_at_). */
-  void stop_workers();
-  /** epoll_wait's timeout: -1 while serving; while stopping, the ms left until kill_at_. */
+  /** Stops listening, sends @p sig to every live worker and sets the SIGKILL deadline. */
+  void stop_workers(int sig);
+  /** Sends SIGKILL to every worker still alive at kill_at_ (and sets the next deadline). */
+  void kill_stragglers();
+  /** epoll_wait's timeout: the ms left until the nearest deadline, -1 when there is none. */
   int wait_timeout_ms() const;
   /** How many workers are alive (not yet reaped). */
   int live_workers() const;
@@ -92,7 +109,7 @@ class ProcessPool {
   UniqueFd sig_pipe_;
   sigset_t unblocked_;  // the signal mask to restore once a process has its handlers
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point kill_at_;  // stopping: SIGKILL whoever is left then
+  Clock::time_point kill_at_;  // stopping: SIGKILL whoever is left then
   std::uint64_t dispatched_ = 0;
   int next_worker_ = 0;  // where the round-robin search starts
 };
@@ -162,9 +179,12 @@ void ProcessPool<T>::set_up_parent() {
   epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) die("epoll_create1");
   sig_pipe_ = set_up_sig_pipe();
+  ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGCHLD);
   add_sig(SIGINT);
   add_sig(SIGTERM);
+  add_sig(SIGQUIT);
+  add_sig(SIGHUP);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a channel write to a dead worker fails with EPIPE instead
   // Edge-triggered: the parent never accepts, so level-triggered would report the same waiting
@@ -187,13 +207,6 @@ int ProcessPool<T>::run_parent() {
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
-    if (n == 0) {  // stopping, and some worker ignored SIGTERM until kill_at_
-      log_line("%d workers still running after SIGTERM: sending SIGKILL", live_workers());
-      for (const ChildProcess& child : all_child_process_)
-        if (child.pid > 0) kill(child.pid, SIGKILL);
-      kill_at_ = std::chrono::steady_clock::now() + kStopDeadline;
-      continue;
-    }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == listen_.get()) {
@@ -201,9 +214,11 @@ int ProcessPool<T>::run_parent() {
       } else if (fd == sig_pipe_.get()) {
         handle_signals();
       } else {
-        read_worker_state(fd);
+        read_reports(fd);
       }
     }
+    check_answers();
+    if (stopping_ && Clock::now() >= kill_at_) kill_stragglers();
   }
   if (stopping_) {
     log_line("all workers stopped, exiting");
@@ -214,13 +229,17 @@ int ProcessPool<T>::run_parent() {
 }
 
 // The byte is only a wake-up call (see EventLoop::take_notifications), so when the channel is
-// full the worker already has one pending and nothing is lost by dropping this one.
+// full the worker already has one pending and nothing is lost by dropping this one. If none is
+// available, the connection waits in the backlog: a full worker accepts it when it frees a slot,
+// a silent one when it wakes, and any change of either makes us call here again.
 template <typename T>
 void ProcessPool<T>::dispatch_connection() {
   const int worker = pick_worker();
   if (worker < 0) return;
+  ChildProcess& child = all_child_process_[worker];
   const char byte = 1;
-  if (write(all_child_process_[worker].channel.get(), &byte, 1) == 1) {
+  if (write(child.channel.get(), &byte, 1) == 1) {
+    if (child.unanswered++ == 0) child.owing_since = Clock::now();
     ++dispatched_;
     log_verbose("connection -> worker %d", worker);
   } else if (errno != EAGAIN) {
@@ -230,15 +249,15 @@ void ProcessPool<T>::dispatch_connection() {
   }
 }
 
-// Round robin (轮流选择): start after the worker chosen last time and take the first live one
-// that is not full. O(workers) in the worst case, when most are dead or full; fine for at most
-// 256 workers.
+// Round robin (轮流选择): start after the worker chosen last time and take the first available
+// one (alive, not full, answering). O(workers) in the worst case, when most are unavailable;
+// fine for at most 256 workers.
 template <typename T>
 int ProcessPool<T>::pick_worker() {
   const int count = static_cast<int>(all_child_process_.size());
   for (int step = 0; step < count; ++step) {
     const int candidate = (next_worker_ + step) % count;
-    if (all_child_process_[candidate].pid > 0 && !all_child_process_[candidate].full) {
+    if (all_child_process_[candidate].available()) {
       next_worker_ = (candidate + 1) % count;
       return candidate;
     }
@@ -246,52 +265,88 @@ int ProcessPool<T>::pick_worker() {
   return -1;
 }
 
-// A worker writes WorkerState::full when it stops accepting (out of fds, or at its connection
-// cap) and WorkerState::accepting when it starts again. pick_worker() skips a full worker. On
-// either change the parent wakes a worker: the wake-up that just found this one full must be
-// passed on, and one may have been dropped while every worker was full.
+// Any byte is a sign of life: a silent worker that speaks is handed connections again, and what
+// it still owes is timed from now. Report::full and Report::accepting change its availability;
+// on every change the parent wakes a worker, since the wake-up that found this one unavailable
+// must be passed on, and one may have been dropped while no worker was available.
 template <typename T>
-void ProcessPool<T>::read_worker_state(int channel_fd) {
-  for (ChildProcess& child : all_child_process_) {
+void ProcessPool<T>::read_reports(int channel_fd) {
+  for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
+    ChildProcess& child = all_child_process_[i];
     if (child.channel.get() != channel_fd) continue;  // a stale event: that worker was reaped
-    const bool was_full = child.full;
-    char states[64];
-    while (true) {
-      const ssize_t n = read(channel_fd, states, sizeof states);
-      if (n > 0) {
-        child.full = states[n - 1] == static_cast<char>(WorkerState::full);  // the latest counts
-        continue;
-      }
+    const bool was_available = child.available();
+    char reports[256];
+    ssize_t n;
+    while ((n = read(channel_fd, reports, sizeof reports)) != 0) {
       if (n == -1 && errno == EINTR) continue;
-      break;  // EAGAIN: drained (0: the worker is gone, and SIGCHLD will say so)
+      if (n == -1) break;  // EAGAIN: drained (0: the worker is gone, and SIGCHLD will say so)
+      for (ssize_t r = 0; r < n; ++r) {
+        if (reports[r] == static_cast<char>(Report::took) && child.unanswered > 0)
+          --child.unanswered;
+        else if (reports[r] == static_cast<char>(Report::full))
+          child.full = true;
+        else if (reports[r] == static_cast<char>(Report::accepting))
+          child.full = false;
+      }
+      child.owing_since = Clock::now();
+      if (child.silent) log_line("worker %d answers again", i);
+      child.silent = false;
+      if (static_cast<std::size_t>(n) < sizeof reports) break;  // drained; more raises an edge
     }
-    if (child.full != was_full && !stopping_) dispatch_connection();
+    if (child.available() != was_available && !stopping_) dispatch_connection();
     return;
   }
 }
 
+// A wake-up is a request, not a delivery: a stopped worker (SIGSTOP, or held in gdb) reads none,
+// and its connection would wait in the backlog until another worker happened to be woken. The
+// parent cannot see a ptrace stop (waitpid does not report it to us), so it times the answers.
+template <typename T>
+void ProcessPool<T>::check_answers() {
+  if (stopping_) return;
+  const auto now = Clock::now();
+  bool went_silent = false;
+  for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
+    ChildProcess& child = all_child_process_[i];
+    if (child.pid <= 0 || child.silent || child.unanswered == 0 ||
+        now < child.owing_since + kAnswerDeadline)
+      continue;
+    log_line("worker %d (pid %d) has not answered for %lld ms: skipping it until it does", i,
+             child.pid, static_cast<long long>(kAnswerDeadline.count()));
+    child.silent = true;
+    went_silent = true;
+  }
+  if (went_silent) dispatch_connection();  // its wake-up goes to the next available worker
+}
+
+// One read per loop turn, as in EventLoop::handle_signals: a flood cannot starve the sockets.
 template <typename T>
 void ProcessPool<T>::handle_signals() {
-  int signals[64];
-  std::size_t n;
-  while ((n = read_signals(sig_pipe_.get(), signals, 64)) > 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      switch (signals[i]) {
-        case SIGCHLD:
-          reap_children();
-          break;
-        case SIGINT:
-        case SIGTERM:
-          log_line("got SIG%s: stopping %d workers", sigabbrev_np(signals[i]), live_workers());
-          stop_workers();
-          break;
-        case SIGUSR1:
-          log_line("stats: workers_alive=%d dispatched=%llu", live_workers(),
-                   static_cast<unsigned long long>(dispatched_));
-          break;
-        default:
-          break;
-      }
+  int signals[NSIG];
+  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (signals[i]) {
+      case SIGCHLD:
+        reap_children();
+        break;
+      case SIGINT:
+      case SIGTERM:
+        log_line("got SIG%s: stopping %d workers", sigabbrev_np(signals[i]), live_workers());
+        stop_workers(SIGTERM);
+        break;
+      case SIGQUIT:
+        log_line("got SIGQUIT: stopping %d workers gracefully", live_workers());
+        stop_workers(SIGQUIT);
+        break;
+      case SIGHUP:
+        log_line("got SIGHUP: there is no configuration to reload; carrying on");
+        break;
+      case SIGUSR1:
+        log_line("stats: workers_alive=%d dispatched=%llu", live_workers(),
+                 static_cast<unsigned long long>(dispatched_));
+        break;
+      default:
+        break;
     }
   }
 }
@@ -311,8 +366,7 @@ void ProcessPool<T>::reap_children() {
         log_line("worker %zu (pid %d) killed by SIG%s", i, pid, sigabbrev_np(WTERMSIG(status)));
       else
         log_line("worker %zu (pid %d) exited with status %d", i, pid, WEXITSTATUS(status));
-      child.pid = -1;
-      child.channel.reset();
+      child = ChildProcess();  // pid -1, channel closed
       lost_a_worker = true;
     }
   }
@@ -320,22 +374,47 @@ void ProcessPool<T>::reap_children() {
   if (lost_a_worker && !stopping_) dispatch_connection();
 }
 
+// SIGTERM: the workers close everything at once. SIGQUIT: they finish what they started, for at
+// most their grace period. Either way the parent stops listening at once (epoll first: the
+// workers' copies of the socket keep it open, and with it its place in our epoll set).
 template <typename T>
-void ProcessPool<T>::stop_workers() {
+void ProcessPool<T>::stop_workers(int sig) {
   // A fixed point in time, not a timeout per epoll_wait: events during the stop (clients still
-  // connecting) must not push the SIGKILL back.
-  if (!stopping_) kill_at_ = std::chrono::steady_clock::now() + kStopDeadline;
+  // connecting) must not push the SIGKILL back. A SIGTERM after a SIGQUIT brings it forward.
+  const auto grace = sig == SIGQUIT ? EventLoop<T>::kGracePeriod : std::chrono::seconds(0);
+  const auto kill_at = Clock::now() + grace + kStopDeadline;
+  if (!stopping_ || kill_at < kill_at_) kill_at_ = kill_at;
+  if (listen_) {
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr);
+    listen_.reset();
+  }
   stopping_ = true;
   for (const ChildProcess& child : all_child_process_)
-    if (child.pid > 0) kill(child.pid, SIGTERM);
+    if (child.pid > 0) kill(child.pid, sig);
 }
 
-// epoll_wait's timeout: forever while serving; while stopping, until kill_at_.
+template <typename T>
+void ProcessPool<T>::kill_stragglers() {
+  log_line("%d workers still running after the deadline: sending SIGKILL", live_workers());
+  for (const ChildProcess& child : all_child_process_)
+    if (child.pid > 0) kill(child.pid, SIGKILL);
+  kill_at_ = Clock::now() + kStopDeadline;
+}
+
+// epoll_wait's timeout: while stopping, until kill_at_; while serving, until the first worker
+// that owes an answer runs out of time; -1 (forever) when nothing is due.
 template <typename T>
 int ProcessPool<T>::wait_timeout_ms() const {
-  if (!stopping_) return -1;
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      kill_at_ - std::chrono::steady_clock::now());
+  Clock::time_point next = Clock::time_point::max();
+  if (stopping_) {
+    next = kill_at_;
+  } else {
+    for (const ChildProcess& child : all_child_process_)
+      if (child.pid > 0 && !child.silent && child.unanswered > 0)
+        next = std::min(next, child.owing_since + kAnswerDeadline);
+  }
+  if (next == Clock::time_point::max()) return -1;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now());
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 

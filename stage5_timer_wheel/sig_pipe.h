@@ -19,9 +19,9 @@ UniqueFd set_up_sig_pipe();
 
 /**
  * Installs the signal-pipe handler for @p sig: the handler saves errno, writes the signal number
- * as one byte into the pipe (or, if the pipe is full, sets a flag that read_signals() reports),
- * and restores errno. Exits with status 1 if sigaction fails. Every process calls it for the
- * signals it handles.
+ * as one byte into the pipe unless a byte for @p sig is already waiting there, and restores
+ * errno. Exits with status 1 if sigaction fails. Every process calls it for the signals it
+ * handles.
  */
 void add_sig(int sig);
 
@@ -32,15 +32,24 @@ void add_sig(int sig);
 void ignore_sig(int sig);
 
 /**
+ * Ignores every signal that would kill or stop a process that has no use for it (SIGUSR2,
+ * SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGPROF, SIGVTALRM, SIGIO, SIGPWR, SIGSTKFLT and
+ * the real-time signals). Signals that report a fault of our own (SIGSEGV, SIGBUS, SIGABRT, …)
+ * keep their default. Every process calls it first, then add_sig() for the signals it handles.
+ */
+void ignore_stray_signals();
+
+/**
  * Restores the default action of @p sig. The servers do not need it (workers are forked before
  * the parent installs a handler); the unit tests use it to undo add_sig().
  */
 void default_sig(int sig);
 
 /**
- * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity), followed by
- * each signal whose byte found the pipe full, and returns how many it stored; 0 when nothing is
- * waiting. Call it until it returns 0. Never blocks. Runs in every process, called by its event
- * loop.
+ * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity) with one
+ * read() and returns how many it stored; 0 when nothing is waiting. Never blocks. A signal is
+ * waiting at most once, so a capacity of NSIG takes everything: call it once per loop turn, and
+ * a flood of signals costs each turn one read and one action per signal number. Runs in every
+ * process, called by its event loop.
  */
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity);

@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -121,15 +124,19 @@ std::string server_path() {
 
 ServerProcess::ServerProcess(ServerConfig config) {
   char path[] = "/tmp/server-stderr-XXXXXX";
-  const int err_fd = mkostemp(path, O_CLOEXEC);  // dup2() onto stderr clears the flag
+  int err_fd = mkostemp(path, O_CLOEXEC);  // dup2() onto stderr clears the flag
   stderr_path_ = path;
+  if (config.stderr_pipe && err_fd != -1) {
+    close(err_fd);
+    err_fd = pipe2(stderr_pipe_, O_CLOEXEC) == 0 ? stderr_pipe_[1] : -1;
+  }
   int out[2];
   if (err_fd == -1 || pipe2(out, O_CLOEXEC) == -1) return;
   std::vector<std::string> args = {"--port", "0"};
   args.insert(args.end(), config.args.begin(), config.args.end());
   pid_ = spawn(args, out[1], err_fd, config.max_open_files);
   close(out[1]);
-  close(err_fd);
+  if (!config.stderr_pipe) close(err_fd);
 
   // Read the ready line: "listening on HOST:PORT".
   const auto until = Clock::now() + kDeadline;
@@ -167,6 +174,8 @@ ServerProcess::~ServerProcess() {
     });
   }
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+  for (int end : stderr_pipe_)
+    if (end != -1) close(end);
 }
 
 std::string ServerProcess::stderr_text() const { return read_file(stderr_path_); }
@@ -407,6 +416,68 @@ void reap_adopted_children() {
   }
 }
 
+struct SignalFlood::State {
+  std::atomic<bool> stop{false};
+  std::atomic<long> sent{0};
+  std::thread thread;
+};
+
+SignalFlood::SignalFlood(pid_t pid, int sig, Millis limit) : state_(std::make_unique<State>()) {
+  State* state = state_.get();
+  // Through a pidfd: once the process is gone the flood stops, and never hits a process that
+  // happens to get its pid later.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd == -1) return;
+  state->thread = std::thread([state, pidfd, sig, limit] {
+    const auto until = Clock::now() + limit;
+    while (!state->stop && Clock::now() < until &&
+           syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0)
+      ++state->sent;
+    close(pidfd);
+  });
+}
+
+SignalFlood::~SignalFlood() { stop(); }
+
+long SignalFlood::stop() {
+  state_->stop = true;
+  if (state_->thread.joinable()) state_->thread.join();
+  return state_->sent;
+}
+
+FrozenProcess::FrozenProcess(pid_t pid, How how) : pid_(pid), how_(how) {
+  if (how == How::sigstop) {
+    if (kill(pid, SIGSTOP) == -1) {
+      error_ = std::string("kill: ") + strerror(errno);
+      return;
+    }
+    frozen_ = wait_until([&] { return process_state(pid) == 'T'; });
+    if (!frozen_) error_ = "the process did not stop";
+    return;
+  }
+  // What gdb -p does: attach, then stop the process. waitpid() works on a tracee that is not
+  // our child; __WALL because it is not.
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == -1 ||
+      ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr) == -1) {
+    error_ = std::string("ptrace: ") + strerror(errno);
+    return;
+  }
+  int status = 0;
+  frozen_ = waitpid(pid, &status, __WALL) == pid && WIFSTOPPED(status);
+  if (!frozen_) error_ = "the traced process did not stop";
+}
+
+FrozenProcess::~FrozenProcess() { thaw(); }
+
+void FrozenProcess::thaw() {
+  if (!frozen_) return;
+  frozen_ = false;
+  if (how_ == How::sigstop)
+    kill(pid_, SIGCONT);
+  else
+    ptrace(PTRACE_DETACH, pid_, nullptr, nullptr);
+}
+
 std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n, Millis deadline) {
   std::vector<pid_t> workers;
   wait_until(
@@ -462,6 +533,27 @@ bool first_exchange(Client& client) {
   const auto response = read_response(client);
   return response && response->status == 200;
 #endif
+}
+
+bool next_exchange(Client& client, Millis deadline) {
+#if STAGE < 4
+  const std::string payload = "ping\n";
+  return client.send_all(payload, deadline) &&
+         client.read_exact(payload.size(), deadline) == payload;
+#else
+  if (!client.send_all(get_request("/"), deadline)) return false;
+  const auto response = read_response(client, false, deadline);
+  return response && response->status == 200;
+#endif
+}
+
+bool fill_echo_buffer(Client& client) {
+  // The server stops reading only when its own buffer is full of bytes we do not read back, so
+  // once a send has made no progress for 300 ms, it holds an echo it cannot deliver.
+  const std::string chunk(1 << 20, 'x');
+  for (int i = 0; i < 32; ++i)
+    if (!client.send_all(chunk, Millis(300))) return true;
+  return false;
 }
 
 bool serves_a_new_client(std::uint16_t port) {

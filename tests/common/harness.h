@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +37,8 @@ std::string server_path();
 struct ServerConfig {
   std::vector<std::string> args;  ///< appended after "--port 0"
   long max_open_files = 0;        ///< 0 = inherit
+  /** stderr to a pipe that the test reads only when it wants to (ServerProcess::stderr_pipe). */
+  bool stderr_pipe = false;
 };
 
 /**
@@ -58,8 +61,11 @@ class ServerProcess {
   std::uint16_t port() const { return port_; }
   const std::string& ready_line() const { return ready_line_; }
 
-  /** Everything written to stderr so far. */
+  /** Everything written to stderr so far (not with ServerConfig::stderr_pipe). */
   std::string stderr_text() const;
+  /** With ServerConfig::stderr_pipe: our copies of the pipe's read and write ends, else -1. */
+  int stderr_pipe_read_end() const { return stderr_pipe_[0]; }
+  int stderr_pipe_write_end() const { return stderr_pipe_[1]; }
   /** Waits until stderr contains @p needle at least @p count times. */
   bool wait_for_stderr(std::string_view needle, int count = 1, Millis deadline = kDeadline) const;
   /** Sends @p sig to the server process (not the group). */
@@ -77,6 +83,7 @@ class ServerProcess {
   std::uint16_t port_ = 0;
   std::string ready_line_;
   std::string stderr_path_;
+  int stderr_pipe_[2] = {-1, -1};
   bool exited_ = false;
   int raw_status_ = 0;
 };
@@ -147,6 +154,50 @@ double cpu_seconds(pid_t pid);                 ///< user + system time so far
 void reap_adopted_children();
 
 /**
+ * Sends @p sig to @p pid as fast as it can, from a thread of its own, until stop() or the
+ * destructor (which joins it), or until @p limit has passed. For the signal-flood tests.
+ */
+class SignalFlood {
+ public:
+  SignalFlood(pid_t pid, int sig, Millis limit = Millis(10000));
+  ~SignalFlood();
+  SignalFlood(const SignalFlood&) = delete;
+  SignalFlood& operator=(const SignalFlood&) = delete;
+  /** Ends the flood and returns how many signals were sent. */
+  long stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/**
+ * Freezes a process the way a student does in class: SIGSTOP, or a ptrace stop as `gdb -p`
+ * makes (its parent's waitpid sees neither). thaw() or the destructor lets it run again.
+ */
+class FrozenProcess {
+ public:
+  /** How to freeze. */
+  enum class How { sigstop, ptrace };
+  FrozenProcess(pid_t pid, How how);
+  ~FrozenProcess();
+  FrozenProcess(const FrozenProcess&) = delete;
+  FrozenProcess& operator=(const FrozenProcess&) = delete;
+  /** True once the process is stopped; false if it could not be (see error()). */
+  bool frozen() const { return frozen_; }
+  /** Why freezing failed, e.g. "ptrace: Operation not permitted". */
+  const std::string& error() const { return error_; }
+  /** Lets the process run again (SIGCONT, or PTRACE_DETACH). */
+  void thaw();
+
+ private:
+  pid_t pid_;
+  How how_;
+  bool frozen_ = false;
+  std::string error_;
+};
+
+/**
  * Waits until the server's parent has @p n children that have each logged "] started" (stage 2
  * onwards); returns their pids, sorted, or what it found when the deadline passed.
  */
@@ -173,6 +224,19 @@ bool echo_round_trip(Client& client, std::string_view payload);
  * and echo a few bytes; for stages 4-5 GET / and read a complete 200 response (keep-alive).
  */
 bool first_exchange(Client& client);
+
+/**
+ * One more exchange on a connection that has had its first: for stages 1-3 echo a few bytes,
+ * for stages 4-5 GET / and read a complete 200 response (keep-alive).
+ */
+bool next_exchange(Client& client, Millis deadline = kDeadline);
+
+/**
+ * Stages 1-3: sends to an echo connection (banner already read) without reading back, until the
+ * server stops reading; it then holds a full buffer of echo that it cannot deliver. False if the
+ * server never stopped reading.
+ */
+bool fill_echo_buffer(Client& client);
 
 /** Proves the server still serves a new client: first_exchange() on a new connection. */
 bool serves_a_new_client(std::uint16_t port);

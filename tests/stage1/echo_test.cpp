@@ -137,4 +137,25 @@ TEST(Echo, EchoesEverythingBeforeClosingAfterClientHalfClose) {
   EXPECT_TRUE(*echoed == data) << "got " << echoed->size() << " of " << data.size() << " bytes";
 }
 
+// SIGQUIT lets a connection finish its echo: the server reads nothing more, but waits while the
+// client does not read what it already echoed, and exits once that has gone out.
+TEST(Echo, SigquitWaitsUntilTheBufferedEchoIsOut) {
+  ServerProcess server;
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  Client client(server.port());
+  ASSERT_TRUE(client.read_line().has_value());
+  ASSERT_TRUE(harness::fill_echo_buffer(client));
+  server.signal(SIGQUIT);
+  ASSERT_TRUE(server.wait_for_stderr("finishing 1 connections")) << server.stderr_text();
+  EXPECT_FALSE(server.wait_exit(Millis(300)).has_value()) << "it did not wait for its echo";
+  // Read until the server closes (it may reset: it never read all we sent).
+  const auto echoed = client.read_to_eof(Millis(5000));
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_GT(echoed->size(), 0u);
+  EXPECT_EQ(*echoed, std::string(echoed->size(), 'x'));
+  EXPECT_EQ(server.wait_exit(Millis(2000)), std::optional<int>(0)) << server.stderr_text();
+  EXPECT_NE(server.stderr_text().find("got SIGQUIT: closed 0 connections"), std::string::npos)
+      << server.stderr_text();
+}
+
 }  // namespace

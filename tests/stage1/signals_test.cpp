@@ -1,18 +1,29 @@
 /**
  * @file signals_test.cpp
- * Signals through the pipe (every stage): SIGTERM and SIGINT stop cleanly, SIGUSR1 prints stats.
+ * Signals through the pipe (every stage): SIGTERM and SIGINT stop cleanly, SIGQUIT stops
+ * gracefully, SIGUSR1 prints stats, every other signal is ignored, a flood starves nothing, and
+ * a stderr nobody reads never stops the server.
  */
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "harness.h"
+#include "http_client.h"
 
 namespace {
 
 using harness::Client;
 using harness::Millis;
+using harness::ServerConfig;
 using harness::ServerProcess;
+using Clock = std::chrono::steady_clock;
 
 // Stage 1 is one process; from stage 2 on, the parent also waits for its workers.
 const Millis kStopDeadline{STAGE == 1 ? 1000 : 2000};
@@ -67,6 +78,176 @@ TEST(Signals, ManySignalsInARowAreNotErrors) {
   EXPECT_TRUE(server.wait_for_stderr("stats:", 1)) << server.stderr_text();
   EXPECT_TRUE(harness::serves_a_new_client(server.port()));
   EXPECT_FALSE(server.wait_exit(Millis(0)).has_value());
+}
+
+/** A server with @p workers workers (stage 1 has none: it serves in its one process). */
+ServerConfig with_workers(int workers) {
+  if (STAGE == 1) return {};
+  return ServerConfig{{"--workers", std::to_string(workers)}};
+}
+
+/** The processes that serve connections: the server itself in stage 1, else its workers. */
+std::vector<pid_t> serving_processes(const ServerProcess& server, int workers) {
+  if (STAGE == 1) return {server.pid()};
+  return harness::wait_for_workers(server, workers);
+}
+
+/** Sends SIGUSR1 to @p pid and waits for the stats line it prints: proof that it runs. */
+bool answers_sigusr1(const ServerProcess& server, pid_t pid) {
+  const std::string tag = " " + std::to_string(pid) + "] stats:";
+  const std::string text = server.stderr_text();
+  int before = 0;
+  for (std::size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at + 1))
+    ++before;
+  return kill(pid, SIGUSR1) == 0 && server.wait_for_stderr(tag, before + 1);
+}
+
+Millis since(Clock::time_point start) {
+  return std::chrono::duration_cast<Millis>(Clock::now() - start);
+}
+
+// By default each of these kills a process (or, SIGTSTP/SIGTTIN/SIGTTOU, stops it): one typo in
+// a kill command, or a terminal hang-up, would take the service down.
+TEST(Signals, StraySignalsNeitherKillNorStopAnyProcess) {
+  ServerProcess server(with_workers(2));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  std::vector<pid_t> processes = serving_processes(server, 2);
+  if (STAGE > 1) processes.push_back(server.pid());
+  const int stray[] = {SIGHUP,  SIGUSR2,   SIGALRM, SIGTSTP, SIGTTIN,   SIGTTOU,  SIGXFSZ,
+                       SIGPROF, SIGVTALRM, SIGIO,   SIGPWR,  SIGSTKFLT, SIGRTMIN, SIGRTMAX};
+  for (pid_t pid : processes)
+    for (int sig : stray) kill(pid, sig);
+  // Each process handles SIGUSR1 only after every signal sent before it has been delivered, so
+  // its stats line proves it survived them all, and was not stopped.
+  for (pid_t pid : processes) {
+    EXPECT_TRUE(answers_sigusr1(server, pid)) << "pid " << pid << "\n" << server.stderr_text();
+    EXPECT_NE(harness::process_state(pid), 'T') << "pid " << pid << " is stopped";
+  }
+  EXPECT_TRUE(server.wait_for_stderr("got SIGHUP", static_cast<int>(processes.size())))
+      << "every process logs SIGHUP once\n"
+      << server.stderr_text();
+  EXPECT_TRUE(harness::serves_a_new_client(server.port()));
+  EXPECT_FALSE(server.wait_exit(Millis(0)).has_value()) << server.stderr_text();
+}
+
+TEST(Signals, SigquitClosesIdleConnectionsRefusesNewOnesAndExitsZero) {
+  ServerProcess server(with_workers(2));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  Client idle = open_connection(server);
+  ASSERT_TRUE(idle.connected());
+  server.signal(SIGQUIT);
+  const auto status = server.wait_exit(kStopDeadline);
+  ASSERT_TRUE(status.has_value()) << "no exit within " << kStopDeadline.count() << " ms\n"
+                                  << server.stderr_text();
+  EXPECT_EQ(*status, 0) << server.stderr_text();
+  EXPECT_TRUE(idle.wait_closed(Millis(500))) << "the idle connection was not closed";
+  EXPECT_FALSE(Client(server.port(), Millis(200)).connected()) << "still accepting after SIGQUIT";
+  EXPECT_NE(server.stderr_text().find("got SIGQUIT"), std::string::npos) << server.stderr_text();
+}
+
+/** Makes @p client a connection that has something left to send but will never be read. */
+bool stall(Client& client) {
+  harness::shrink_receive_buffer(client, 4096);
+#if STAGE < 4
+  return client.read_line() && harness::fill_echo_buffer(client);  // after the banner
+#else
+  // Once the head has arrived, the response is in flight.
+  return client.send_all(harness::get_request("/big.bin")) &&
+         client.read_until("\r\n\r\n").find("200 OK") != std::string::npos;
+#endif
+}
+
+// A client that never reads cannot hold a graceful stop for ever.
+TEST(Signals, SigquitGivesUpOnAStalledConnectionAfterTheGracePeriod) {
+#if STAGE >= 4
+  harness::DocRoot root;
+  root.write("big.bin", harness::DocRoot::pattern(32 << 20));  // more than any socket buffers
+  ServerProcess server({{"--root", root.root()}});
+#else
+  ServerProcess server;
+#endif
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  Client stalled(server.port());
+  ASSERT_TRUE(stall(stalled));
+  const auto start = Clock::now();
+  server.signal(SIGQUIT);
+  ASSERT_TRUE(server.wait_for_stderr("finishing 1 connections")) << server.stderr_text();
+  const auto status = server.wait_exit(Millis(5000 + 3000));
+  ASSERT_TRUE(status.has_value()) << "still running after the 5 s grace period\n"
+                                  << server.stderr_text();
+  EXPECT_EQ(*status, 0);
+  EXPECT_GE(since(start), Millis(4500)) << "gave up before the grace period was over";
+  EXPECT_NE(server.stderr_text().find("got SIGQUIT: closed 1 connections"), std::string::npos)
+      << server.stderr_text();
+}
+
+// A flood of signals costs each loop turn one read of the signal pipe and at most one stats line,
+// so connections keep being served, and a SIGTERM in the middle of it is obeyed at once.
+TEST(Signals, ASigusr1FloodNeitherStarvesConnectionsNorDelaysSigterm) {
+  ServerProcess server(with_workers(1));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const std::vector<pid_t> serving = serving_processes(server, 1);
+  ASSERT_EQ(serving.size(), 1u) << server.stderr_text();
+  Client client = open_connection(server);
+  ASSERT_TRUE(client.connected());
+  std::optional<int> status;
+  {
+    harness::SignalFlood flood(serving[0], SIGUSR1, Millis(6000));
+    const auto end = Clock::now() + Millis(3000);
+    for (int i = 0; Clock::now() < end; ++i) {
+      const auto start = Clock::now();
+      ASSERT_TRUE(harness::next_exchange(client, Millis(2000))) << "request " << i;
+      EXPECT_LT(since(start), Millis(500)) << "request " << i << " waited behind the flood";
+      std::this_thread::sleep_for(Millis(300));  // the client's pace, not a wait for the server
+    }
+    server.signal(SIGTERM);
+    status = server.wait_exit(Millis(2000));
+    EXPECT_GT(flood.stop(), 1000) << "that was no flood";
+  }
+  ASSERT_TRUE(status.has_value()) << "SIGTERM was not obeyed within 2 s of a flood\n"
+                                  << server.stderr_text().substr(0, 2000);
+  EXPECT_EQ(*status, 0);
+  EXPECT_EQ(server.stderr_text().find("SIGKILL"), std::string::npos);
+}
+
+/** Reads what the pipe holds now, without blocking; "" when it is empty. */
+std::string read_available(int fd) {
+  std::string text;
+  char chunk[65536];
+  pollfd p{fd, POLLIN, 0};
+  while (poll(&p, 1, 0) == 1) {
+    const ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n <= 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+// Logging never blocks serving: with stderr a pipe that nobody reads, lines are dropped (and
+// counted), never waited for. The next line that fits reports the drops.
+TEST(Logging, AStderrPipeNobodyReadsNeverStopsTheServer) {
+  ServerConfig config = with_workers(1);
+  config.args.push_back("--verbose");
+  config.stderr_pipe = true;
+  ServerProcess server(config);
+  ASSERT_TRUE(server.ready());
+  for (int i = 0; i < 3000; ++i) {
+    const auto start = Clock::now();
+    ASSERT_TRUE(harness::serves_a_new_client(server.port())) << "connection " << i;
+    ASSERT_LT(since(start), Millis(1000)) << "connection " << i;
+  }
+  EXPECT_FALSE(fcntl(server.stderr_pipe_write_end(), F_GETFL) & O_NONBLOCK)
+      << "the server changed the blocking mode of a pipe it shares with its shell";
+  // Every line that got through is still in the pipe: among them, the report of the drops.
+  std::string text = read_available(server.stderr_pipe_read_end());
+  server.signal(SIGUSR1);
+  harness::wait_until([&] {
+    text += read_available(server.stderr_pipe_read_end());
+    return text.find("stats:") != std::string::npos;
+  });
+  EXPECT_NE(text.find("log lines dropped"), std::string::npos) << text;
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait_exit(), std::optional<int>(0));
 }
 
 TEST(Signals, SigpipeIsIgnored) {

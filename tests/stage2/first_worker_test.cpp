@@ -43,4 +43,25 @@ TEST(FirstWorker, WhenWorkerZeroDiesWorkerOneTakesOver) {
   }
 }
 
+// The policy is "the first *responsive* live worker": a frozen worker 0 is skipped once it has
+// left a wake-up unanswered, and takes every connection again once it answers.
+TEST(FirstWorker, WhileWorkerZeroIsFrozenWorkerOneTakesOverAndGivesBack) {
+  ServerProcess server({{"--workers", "3"}});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  ASSERT_EQ(harness::wait_for_workers(server, 3).size(), 3u);
+  harness::FrozenProcess frozen(harness::worker_pid(server, 0),
+                                harness::FrozenProcess::How::sigstop);
+  ASSERT_TRUE(frozen.frozen()) << frozen.error();
+  for (int i = 0; i < 4; ++i) {
+    Client client(server.port());
+    EXPECT_EQ(worker_in_banner(client.read_line(harness::Millis(1000))), 1) << "connection " << i;
+  }
+  frozen.thaw();
+  ASSERT_TRUE(server.wait_for_stderr("worker 0 answers again")) << server.stderr_text();
+  for (int i = 0; i < 4; ++i) {
+    Client client(server.port());
+    EXPECT_EQ(worker_in_banner(client.read_line()), 0) << "connection " << i;
+  }
+}
+
 }  // namespace

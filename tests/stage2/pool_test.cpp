@@ -11,6 +11,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "harness.h"
 
@@ -285,6 +286,81 @@ TEST(Pool, FailedForkExitsWithAnErrorAndLeavesNoWorkerBehind) {
     kill(left, SIGKILL);
     waitpid(left, nullptr, 0);
   }
+}
+
+using Clock = std::chrono::steady_clock;
+using harness::FrozenProcess;
+
+Millis since(Clock::time_point start) {
+  return std::chrono::duration_cast<Millis>(Clock::now() - start);
+}
+
+/**
+ * The hand-off is acknowledged: a worker that leaves its wake-up unanswered (stopped, or held in
+ * a debugger, which the parent cannot see) is skipped after a short deadline, and its connection
+ * goes to another worker. Chapter 2 hands everything to worker 0 and chapter 3 every third
+ * connection, so freezing worker 0 tests both policies.
+ */
+class FrozenWorker : public testing::TestWithParam<FrozenProcess::How> {};
+
+TEST_P(FrozenWorker, StrandsNoConnectionAndIsHandedConnectionsAgainOnceThawed) {
+  ServerProcess server(with_workers(kWorkers));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  ASSERT_EQ(static_cast<int>(started_workers(server, kWorkers).size()), kWorkers);
+  FrozenProcess frozen(harness::worker_pid(server, 0), GetParam());
+  if (!frozen.frozen() && GetParam() == FrozenProcess::How::ptrace)
+    GTEST_SKIP() << "cannot ptrace here: " << frozen.error();
+  ASSERT_TRUE(frozen.frozen()) << frozen.error();
+
+  for (int i = 0; i < 12; ++i) {  // sequential clients, spaced as people would be
+    const auto start = Clock::now();
+    Client client(server.port());
+    EXPECT_TRUE(harness::first_exchange(client)) << "client " << i;
+    EXPECT_LT(since(start), Millis(1000)) << "client " << i << "\n" << server.stderr_text();
+    std::this_thread::sleep_for(Millis(250));  // the clients' spacing, not a wait for the server
+  }
+  const auto burst_start = Clock::now();
+  std::vector<Client> burst;
+  for (int i = 0; i < 100; ++i) burst.emplace_back(server.port());
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(harness::first_exchange(burst[i])) << "burst " << i;
+  EXPECT_LT(since(burst_start), Millis(1000)) << server.stderr_text();
+  EXPECT_TRUE(server.wait_for_stderr("worker 0 (pid ")) << server.stderr_text();
+
+  frozen.thaw();
+  EXPECT_TRUE(harness::wait_until([&] {
+    return harness::worker_of_new_connection(server.port()) == 0;
+  })) << "worker 0 was not handed connections again\n"
+      << server.stderr_text();
+  EXPECT_TRUE(server.wait_for_stderr("worker 0 answers again")) << server.stderr_text();
+}
+
+INSTANTIATE_TEST_SUITE_P(Pool, FrozenWorker,
+                         testing::Values(FrozenProcess::How::sigstop, FrozenProcess::How::ptrace),
+                         [](const testing::TestParamInfo<FrozenProcess::How>& param) {
+                           return param.param == FrozenProcess::How::sigstop ? "Sigstop" : "Ptrace";
+                         });
+
+// The parent reads its signal pipe once per loop turn too: a flood on it delays no hand-off.
+TEST(Pool, ASigusr1FloodOnTheParentDelaysNoNewConnection) {
+  ServerProcess server(with_workers(2));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  ASSERT_EQ(started_workers(server, 2).size(), 2u);
+  std::optional<int> status;
+  {
+    harness::SignalFlood flood(server.pid(), SIGUSR1, Millis(6000));
+    const auto end = Clock::now() + Millis(3000);
+    for (int i = 0; Clock::now() < end; ++i) {
+      const auto start = Clock::now();
+      ASSERT_TRUE(harness::serves_a_new_client(server.port())) << "client " << i;
+      EXPECT_LT(since(start), Millis(500)) << "client " << i << " waited behind the flood";
+      std::this_thread::sleep_for(Millis(300));  // the clients' pace
+    }
+    server.signal(SIGTERM);
+    status = server.wait_exit(Millis(2000));
+    EXPECT_GT(flood.stop(), 1000) << "that was no flood";
+  }
+  ASSERT_TRUE(status.has_value()) << "SIGTERM was not obeyed within 2 s of a flood";
+  EXPECT_EQ(*status, 0);
 }
 
 TEST(Pool, BadWorkerCountsAreUsageErrors) {

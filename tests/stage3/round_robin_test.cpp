@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+
 #include "harness.h"
 
 namespace {
@@ -47,6 +49,26 @@ TEST(RoundRobin, DeadWorkerIsSkipped) {
       EXPECT_NE(order[i], order[i - 1]) << "not in turn at connection " << i;
     }
   }
+}
+
+// A frozen worker is skipped like a dead one once it has left a wake-up unanswered, and rejoins
+// the turn when it answers again.
+TEST(RoundRobin, FrozenWorkerIsSkippedUntilItAnswersAgain) {
+  ServerProcess server({{"--workers", "3"}});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const pid_t worker1 = pid_of_worker(server, 3, 1);
+  ASSERT_GT(worker1, 0) << server.stderr_text();
+  harness::FrozenProcess frozen(worker1, harness::FrozenProcess::How::sigstop);
+  ASSERT_TRUE(frozen.frozen()) << frozen.error();
+  std::vector<int> order;
+  for (int i = 0; i < 8; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
+  for (std::size_t i = 0; i < order.size(); ++i)
+    EXPECT_TRUE(order[i] == 0 || order[i] == 2) << "connection " << i << " went to " << order[i];
+  frozen.thaw();
+  ASSERT_TRUE(server.wait_for_stderr("worker 1 answers again")) << server.stderr_text();
+  order.clear();
+  for (int i = 0; i < 6; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
+  EXPECT_GE(std::count(order.begin(), order.end(), 1), 1) << "worker 1 is not back in the turn";
 }
 
 }  // namespace

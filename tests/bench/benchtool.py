@@ -74,6 +74,17 @@ def requests(port, path, n):
     return 0
 
 
+def connections(port, path, n):
+    """n new connections one after another, one request each (Connection: close)."""
+    req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+    for _ in range(n):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(req)
+            read_response(s, b"")
+        time.sleep(0.001)  # each connection finds the parent idle, as a lone client does
+    return 0
+
+
 def rss_kib(pids):
     total = 0
     for pid in pids:
@@ -239,6 +250,8 @@ def main(argv):
         return wait_port(int(argv[2]), float(argv[3]))
     if cmd == "requests":
         return requests(int(argv[2]), argv[3], int(argv[4]))
+    if cmd == "connections":
+        return connections(int(argv[2]), argv[3], int(argv[4]))
     if cmd == "idle":
         pids = [int(p) for p in argv[4].split(",")]
         return idle(int(argv[2]), int(argv[3]), pids, float(argv[5]))

@@ -171,6 +171,40 @@ for file in 612B 10KiB; do
     count_syscalls nginx "$NGINX_PORT" "$(worker_pids "$NGINX_PID")" "$file"
 done
 
+# --- the parent's system calls per new connection (the acknowledged hand-off, issue 12) -------
+# Same count for the baseline: stage 5 as it was before the hand-off was acknowledged, built from
+# git (BENCH_BASELINE_REV; skipped when the checkout lacks that commit).
+BASELINE_REV="${BENCH_BASELINE_REV:-3beff40}"
+PARENT_N=1000
+# count_parent_syscalls NAME BINARY: strace -c on the parent of BINARY (2 workers) over PARENT_N
+# new connections, one request each; writes $OUT/strace-parent-NAME.txt
+count_parent_syscalls() {
+    local name="$1" binary="$2" pid port strace_pid
+    "$binary" --host 127.0.0.1 --port 0 --workers 2 --root "$WWW" > "$OUT/parent-$name.out" \
+        2> "$OUT/parent-$name.err" &
+    pid=$!
+    for _ in $(seq 100); do grep -q '^listening on' "$OUT/parent-$name.out" && break; sleep 0.05; done
+    port="$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$OUT/parent-$name.out")"
+    strace -c -p "$pid" -o "$OUT/strace-parent-$name.txt" 2> "$OUT/strace-parent-$name.err" &
+    strace_pid=$!
+    for _ in $(seq 100); do grep -q attached "$OUT/strace-parent-$name.err" && break; sleep 0.05; done
+    timeout 120 $TOOL connections "$port" /index.html "$PARENT_N"
+    kill -INT "$strace_pid"
+    wait "$strace_pid" || true
+    kill -TERM "$pid"
+    wait "$pid" || true
+}
+log "strace -c: the parent over $PARENT_N new connections"
+count_parent_syscalls now "$SERVER"
+PARENT_BEFORE=""
+if git -C "$ROOT_DIR" cat-file -e "$BASELINE_REV^{commit}" 2>/dev/null; then
+    mkdir -p "$OUT/baseline"
+    git -C "$ROOT_DIR" archive "$BASELINE_REV" stage5_timer_wheel | tar -x -C "$OUT/baseline"
+    make -s -C "$OUT/baseline/stage5_timer_wheel" CXXFLAGS='-O2 -g -DNDEBUG' >&2
+    count_parent_syscalls before "$OUT/baseline/stage5_timer_wheel/server"
+    PARENT_BEFORE=1
+fi
+
 # --- the same under load: perf counts every system call of the worker during one wrk run -------
 # (optional: needs perf with tracepoints; epoll_wait is then shared by many ready connections)
 # load_syscalls NAME PORT WORKER_PID: prints "calls per request", or "n/a".
@@ -218,9 +252,11 @@ set key top right
 plot "$OUT/chart.dat" using 2:xtic(1) title "stage 5", "" using 3 title "nginx"
 EOF
 
-# syscall_row NAME FILE: "| calls/request | top calls |" from strace -c output.
-syscall_summary() {
-    python3 - "$OUT/strace-$1-$2.txt" "$STRACE_N" <<'EOF'
+# syscall_summary NAME FILE: "calls/request | top calls" from strace -c output.
+syscall_summary() { syscall_summary_n "$OUT/strace-$1-$2.txt" "$STRACE_N"; }
+# syscall_summary_n PATH N: the same for any strace -c output over N requests or connections.
+syscall_summary_n() {
+    python3 - "$1" "$2" <<'EOF'
 import sys
 path, n = sys.argv[1], int(sys.argv[2])
 rows, total = [], None
@@ -369,6 +405,19 @@ every system call of the worker counted by \`perf stat -e raw_syscalls:sys_enter
 divided by the requests wrk completed): stage 5 **$LOAD_OURS**, nginx **$LOAD_NGINX** calls per
 request. Here one epoll_wait serves many ready connections, so both counts drop below the
 single-connection figure above.
+
+## The parent's system calls per new connection
+
+The parent never accepts: per connection it wakes a worker with one byte, and since the hand-off
+is acknowledged (a worker answers every wake-up so that a frozen worker is noticed and skipped)
+it also reads the answer. \`strace -c -p PARENT\` (2 workers, the parent only) over $PARENT_N new
+connections made one after another, one request each; "before" is stage 5 at $BASELINE_REV,
+before the acknowledgement.
+
+| parent | calls/connection | per connection, by call |
+|---|---|---|
+| stage 5 now | $(syscall_summary_n "$OUT/strace-parent-now.txt" "$PARENT_N") |
+$( [[ -n "$PARENT_BEFORE" ]] && echo "| stage 5 at $BASELINE_REV | $(syscall_summary_n "$OUT/strace-parent-before.txt" "$PARENT_N") |" )
 
 ## Memory per idle connection
 

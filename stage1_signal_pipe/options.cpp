@@ -28,12 +28,16 @@ const char kUsage[] =
   exit(2);
 }
 
-/** Parses a whole decimal number in [min, max]; anything else ("", "12x", "-1") is an error. */
+/**
+ * Parses plain decimal digits as a number in [min, max]; anything else ("", "12x", "-1", "+1",
+ * " 1": strtol alone would take the last two) is an error.
+ */
 long parse_number(const char* text, long min, long max, const char* what) {
   char* end = nullptr;
   errno = 0;
   const long value = strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || value < min || value > max) {
+  const bool digits = text[0] >= '0' && text[0] <= '9';  // strtol skips blanks and takes a sign
+  if (!digits || errno != 0 || *end != '\0' || value < min || value > max) {
     char message[96];
     snprintf(message, sizeof message, "%s must be a number from %ld to %ld, not", what, min, max);
     usage_error(message, text);

@@ -377,7 +377,8 @@ void ProcessPool<T>::stop_workers(int sig) {
   const auto kill_at = Clock::now() + grace + kStopDeadline;
   if (!stopping_ || kill_at < kill_at_) kill_at_ = kill_at;
   if (listen_) {
-    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr);
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr) == -1)
+      log_line("epoll_ctl: %s", strerror(errno));
     listen_.reset();
   }
   stopping_ = true;

@@ -334,8 +334,7 @@ void EventLoop<T>::quit() {
 template <typename T>
 int EventLoop<T>::wait_timeout_ms() const {
   if (!quitting_) return -1;
-  const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at_ - Clock::now());
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(give_up_at_ - Clock::now());
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 

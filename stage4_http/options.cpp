@@ -35,12 +35,16 @@ const char kUsage[] =
   exit(2);
 }
 
-/** Parses a whole decimal number in [min, max]; anything else ("", "12x", "-1") is an error. */
+/**
+ * Parses plain decimal digits as a number in [min, max]; anything else ("", "12x", "-1", "+1",
+ * " 1": strtol alone would take the last two) is an error.
+ */
 long parse_number(const char* text, long min, long max, const char* what) {
   char* end = nullptr;
   errno = 0;
   const long value = strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || value < min || value > max) {
+  const bool digits = text[0] >= '0' && text[0] <= '9';  // strtol skips blanks and takes a sign
+  if (!digits || errno != 0 || *end != '\0' || value < min || value > max) {
     char message[96];
     snprintf(message, sizeof message, "%s must be a number from %ld to %ld, not", what, min, max);
     usage_error(message, text);
@@ -93,6 +97,7 @@ Options parse_options(int argc, char** argv) {
   };
   // clang-format on
   Options options;
+  bool root_given = false;
   opterr = 0;  // we print our own messages
   int c;
   while ((c = getopt_long(argc, argv, ":H:p:w:r:vh", kLongOptions, nullptr)) != -1) {
@@ -109,7 +114,8 @@ Options parse_options(int argc, char** argv) {
         options.workers = static_cast<int>(parse_number(optarg, 1, kMaxWorkers, "--workers"));
         break;
       case 'r':
-        options.root = optarg;
+        options.root = optarg;  // "" is checked below: `--root "$UNSET"` must not mean the default
+        root_given = true;
         break;
       case 'v':
         options.verbose = true;
@@ -134,7 +140,7 @@ Options parse_options(int argc, char** argv) {
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     options.workers = cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : static_cast<int>(cpus);
   }
-  if (options.root.empty()) options.root = default_root();
+  if (!root_given) options.root = default_root();
   struct stat info;
   if (stat(options.root.c_str(), &info) == -1 || !S_ISDIR(info.st_mode))
     usage_error("--root must be an existing directory, not", options.root.c_str());

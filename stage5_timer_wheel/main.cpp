@@ -2,8 +2,10 @@
  * @file main.cpp
  * Chapter 5: the complete server; each worker's time wheel closes connections that stall.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "http_conn.h"
@@ -12,6 +14,28 @@
 #include "options.h"
 #include "path_resolve.h"
 #include "processpool.h"
+
+/**
+ * Refuses to start (exit 1) when RLIMIT_NOFILE leaves a worker no descriptor for the file it
+ * sends: every request would get a 500. Runs in the parent, before the forks.
+ */
+void check_descriptor_limit(int open_fd) {
+  // The lowest free number counts what every worker inherits (stdio, the socket, the root); a
+  // worker adds its epoll instance, signal pipe (2), channel and log description, then needs
+  // one descriptor for a connection and one for its file.
+  const int lowest_free = fcntl(open_fd, F_DUPFD_CLOEXEC, 0);
+  if (lowest_free == -1) die("fcntl");
+  close(lowest_free);
+  const rlim_t needed = static_cast<rlim_t>(lowest_free) + 5 + 2;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < needed) {
+    const std::string what = "RLIMIT_NOFILE is " + std::to_string(limit.rlim_cur) +
+                             ": a worker needs " + std::to_string(needed) +
+                             " descriptors to serve a file";
+    errno = EMFILE;
+    die(what.c_str());
+  }
+}
 
 /**
  * Parses the command line, opens the socket and the root, forks the workers, runs the parent.
@@ -31,6 +55,7 @@ int main(int argc, char** argv) {
   if (!root_fd) die(("open " + options.root).c_str());
   // openat2 is what keeps every file we open inside the root; without it, refuse to start.
   if (!openat2_available(root_fd.get())) die("openat2 (Linux 5.6 or later is required)");
+  check_descriptor_limit(root_fd.get());
   ProcessPool<HttpConn> pool(std::move(listen_fd), options.workers);
   pool.start([&](int worker_id) {
     return HttpShared(root_fd.get(), worker_id, std::chrono::seconds(options.timeout));

@@ -204,13 +204,13 @@ std::optional<int> ServerProcess::wait_exit(Millis deadline) {
 }
 
 RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline,
-                             const std::vector<std::string>& env) {
+                             const std::vector<std::string>& env, long max_open_files) {
   RunResult result;
   char out_path[] = "/tmp/server-out-XXXXXX";
   char err_path[] = "/tmp/server-err-XXXXXX";
   const int out_fd = mkostemp(out_path, O_CLOEXEC);
   const int err_fd = mkostemp(err_path, O_CLOEXEC);
-  const pid_t pid = spawn(args, out_fd, err_fd, 0, env);
+  const pid_t pid = spawn(args, out_fd, err_fd, max_open_files, env);
   close(out_fd);
   close(err_fd);
   int status = 0;

@@ -98,7 +98,7 @@ struct RunResult {
   std::string err;
 };
 RunResult run_server_to_exit(const std::vector<std::string>& args, Millis deadline = kDeadline,
-                             const std::vector<std::string>& env = {});
+                             const std::vector<std::string>& env = {}, long max_open_files = 0);
 
 /** A TCP client with deadlines on every operation; closes its socket when destroyed. */
 class Client {

@@ -32,6 +32,12 @@ TEST(CommandLine, PortThatIsNotANumberIsAUsageError) { expect_usage_error({"-p",
 
 TEST(CommandLine, NegativePortIsAUsageError) { expect_usage_error({"--port=-1"}, "--port"); }
 
+// strtol skips blanks and takes a sign: " 8080" and "+0" would pass for numbers.
+TEST(CommandLine, PortMustBePlainDigits) {
+  for (const char* port : {" 8080", "+0", "8080 ", "0x10", ""})
+    expect_usage_error({"--port", port}, "--port must be a number");
+}
+
 TEST(CommandLine, UnknownLongOptionIsAUsageError) { expect_usage_error({"--bogus"}, "--bogus"); }
 
 TEST(CommandLine, UnknownShortOptionIsAUsageError) { expect_usage_error({"-Z"}, "-Z"); }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,10 @@
 namespace {
 char g_role[64] = "server";
 bool g_verbose = false;
-int g_log_fd = -1;             // where lines go; see open_log()
-bool g_log_is_socket = false;  // send() with MSG_DONTWAIT instead of write()
-unsigned long g_dropped = 0;   // lines stderr could not take, not yet reported
+int g_log_fd = -1;               // where lines go; see open_log()
+bool g_log_is_socket = false;    // send() with MSG_DONTWAIT instead of write()
+bool g_log_is_terminal = false;  // see write_now()
+unsigned long g_dropped = 0;     // lines stderr could not take, not yet reported
 
 // A blocking write to stderr would stop the whole loop whenever stderr is a pipe nobody reads or
 // a paused terminal. Setting O_NONBLOCK on fd 2 would change the file description we share with
@@ -35,15 +37,21 @@ void open_log() {
   } else if (S_ISFIFO(info.st_mode) || S_ISCHR(info.st_mode)) {
     const int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd != -1) g_log_fd = fd;  // else keep fd 2: blocking, but still a log
+    g_log_is_terminal = S_ISCHR(info.st_mode);
   }
 }
 
-/** One write of @p length bytes that never blocks; true when stderr took them. */
+/** One write of @p length bytes that never blocks for long; true when stderr took them. */
 bool write_now(const char* text, std::size_t length) {
   if (g_log_fd == -1) open_log();
-  const ssize_t n = g_log_is_socket ? send(g_log_fd, text, length, MSG_DONTWAIT | MSG_NOSIGNAL)
-                                    : write(g_log_fd, text, length);
-  return n >= 0;  // a short write (a terminal) still counts: the line was not lost whole
+  if (g_log_is_socket) return send(g_log_fd, text, length, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+  if (write(g_log_fd, text, length) >= 0) return true;  // a short write to a terminal counts
+  // A terminal also refuses a nonblocking write for the instant another process (a sibling) is
+  // writing to it, and wakes pollers when that write ends: wait for that, 1 ms at most, unless
+  // it is already refusing lines (paused with Ctrl-S), so a pause costs one wait, not one a line.
+  if (errno != EAGAIN || !g_log_is_terminal || g_dropped > 0) return false;
+  pollfd ready{g_log_fd, POLLOUT, 0};
+  return poll(&ready, 1, 1) == 1 && write(g_log_fd, text, length) >= 0;
 }
 }  // namespace
 

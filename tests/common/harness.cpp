@@ -126,9 +126,9 @@ ServerProcess::ServerProcess(ServerConfig config) {
   char path[] = "/tmp/server-stderr-XXXXXX";
   int err_fd = mkostemp(path, O_CLOEXEC);  // dup2() onto stderr clears the flag
   stderr_path_ = path;
-  if (config.stderr_pipe && err_fd != -1) {
+  if (config.stderr_fd != -1 && err_fd != -1) {
     close(err_fd);
-    err_fd = pipe2(stderr_pipe_, O_CLOEXEC) == 0 ? stderr_pipe_[1] : -1;
+    err_fd = config.stderr_fd;
   }
   int out[2];
   if (err_fd == -1 || pipe2(out, O_CLOEXEC) == -1) return;
@@ -136,7 +136,7 @@ ServerProcess::ServerProcess(ServerConfig config) {
   args.insert(args.end(), config.args.begin(), config.args.end());
   pid_ = spawn(args, out[1], err_fd, config.max_open_files);
   close(out[1]);
-  if (!config.stderr_pipe) close(err_fd);
+  if (config.stderr_fd == -1) close(err_fd);
 
   // Read the ready line: "listening on HOST:PORT".
   const auto until = Clock::now() + kDeadline;
@@ -174,8 +174,6 @@ ServerProcess::~ServerProcess() {
     });
   }
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
-  for (int end : stderr_pipe_)
-    if (end != -1) close(end);
 }
 
 std::string ServerProcess::stderr_text() const { return read_file(stderr_path_); }

@@ -37,8 +37,8 @@ std::string server_path();
 struct ServerConfig {
   std::vector<std::string> args;  ///< appended after "--port 0"
   long max_open_files = 0;        ///< 0 = inherit
-  /** stderr to a pipe that the test reads only when it wants to (ServerProcess::stderr_pipe). */
-  bool stderr_pipe = false;
+  /** stderr to this fd instead of a file (a pipe or a terminal that the test reads itself). */
+  int stderr_fd = -1;
 };
 
 /**
@@ -61,11 +61,8 @@ class ServerProcess {
   std::uint16_t port() const { return port_; }
   const std::string& ready_line() const { return ready_line_; }
 
-  /** Everything written to stderr so far (not with ServerConfig::stderr_pipe). */
+  /** Everything written to stderr so far (not with ServerConfig::stderr_fd). */
   std::string stderr_text() const;
-  /** With ServerConfig::stderr_pipe: our copies of the pipe's read and write ends, else -1. */
-  int stderr_pipe_read_end() const { return stderr_pipe_[0]; }
-  int stderr_pipe_write_end() const { return stderr_pipe_[1]; }
   /** Waits until stderr contains @p needle at least @p count times. */
   bool wait_for_stderr(std::string_view needle, int count = 1, Millis deadline = kDeadline) const;
   /** Sends @p sig to the server process (not the group). */
@@ -83,7 +80,6 @@ class ServerProcess {
   std::uint16_t port_ = 0;
   std::string ready_line_;
   std::string stderr_path_;
-  int stderr_pipe_[2] = {-1, -1};
   bool exited_ = false;
   int raw_status_ = 0;
 };

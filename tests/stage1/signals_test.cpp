@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -223,12 +225,27 @@ std::string read_available(int fd) {
   return text;
 }
 
+/** The two ends of a pipe (or a terminal's master and slave), closed on destruction. */
+struct FdPair {
+  int read_end = -1;
+  int write_end = -1;
+  ~FdPair() {
+    if (read_end != -1) close(read_end);
+    if (write_end != -1) close(write_end);
+  }
+};
+
 // Logging never blocks serving: with stderr a pipe that nobody reads, lines are dropped (and
 // counted), never waited for. The next line that fits reports the drops.
 TEST(Logging, AStderrPipeNobodyReadsNeverStopsTheServer) {
+  FdPair pipe_ends;
+  int ends[2];
+  ASSERT_EQ(pipe2(ends, O_CLOEXEC), 0);
+  pipe_ends.read_end = ends[0];
+  pipe_ends.write_end = ends[1];
   ServerConfig config = with_workers(1);
   config.args.push_back("--verbose");
-  config.stderr_pipe = true;
+  config.stderr_fd = pipe_ends.write_end;
   ServerProcess server(config);
   ASSERT_TRUE(server.ready());
   for (int i = 0; i < 3000; ++i) {
@@ -236,19 +253,59 @@ TEST(Logging, AStderrPipeNobodyReadsNeverStopsTheServer) {
     ASSERT_TRUE(harness::serves_a_new_client(server.port())) << "connection " << i;
     ASSERT_LT(since(start), Millis(1000)) << "connection " << i;
   }
-  EXPECT_FALSE(fcntl(server.stderr_pipe_write_end(), F_GETFL) & O_NONBLOCK)
+  EXPECT_FALSE(fcntl(pipe_ends.write_end, F_GETFL) & O_NONBLOCK)
       << "the server changed the blocking mode of a pipe it shares with its shell";
   // Every line that got through is still in the pipe: among them, the report of the drops.
-  std::string text = read_available(server.stderr_pipe_read_end());
+  std::string text = read_available(pipe_ends.read_end);
   server.signal(SIGUSR1);
   harness::wait_until([&] {
-    text += read_available(server.stderr_pipe_read_end());
+    text += read_available(pipe_ends.read_end);
     return text.find("stats:") != std::string::npos;
   });
   EXPECT_NE(text.find("log lines dropped"), std::string::npos) << text;
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait_exit(), std::optional<int>(0));
 }
+
+#if STAGE > 1
+// A terminal refuses a nonblocking write while a sibling process is writing to it. On a terminal
+// that is read, the workers and the parent must not lose their lines to each other.
+TEST(Logging, ProcessesSharingATerminalDoNotDropEachOthersLines) {
+  FdPair terminal;
+  terminal.read_end = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_NE(terminal.read_end, -1);
+  ASSERT_EQ(grantpt(terminal.read_end), 0);
+  ASSERT_EQ(unlockpt(terminal.read_end), 0);
+  terminal.write_end = open(ptsname(terminal.read_end), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_NE(terminal.write_end, -1);
+  ServerConfig config = with_workers(2);
+  config.args.push_back("--verbose");
+  config.stderr_fd = terminal.write_end;
+  ServerProcess server(config);
+  ASSERT_TRUE(server.ready());
+  std::string text;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {  // the person at the terminal, reading everything
+    while (!done) text += read_available(terminal.read_end);
+  });
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 300; ++i) harness::serves_a_new_client(server.port());
+    });
+  for (auto& client : clients) client.join();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait_exit(), std::optional<int>(0));
+  done = true;
+  reader.join();
+  text += read_available(terminal.read_end);
+  int reports = 0;
+  for (std::size_t at = text.find("log lines dropped"); at != std::string::npos;
+       at = text.find("log lines dropped", at + 1))
+    ++reports;
+  EXPECT_LE(reports, 5) << "lines lost to a sibling's write " << reports << " times";
+}
+#endif
 
 TEST(Signals, SigpipeIsIgnored) {
   ServerProcess server;

@@ -5,6 +5,8 @@
  */
 #include "http_parser.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -43,6 +45,20 @@ bool is_target_chars(std::string_view s) {
   return true;
 }
 
+/**
+ * A request line starts with its method, a token. Returns the index in @p added (bytes about to
+ * join @p line) of the first that cannot be part of it, or npos. So a TLS ClientHello sent to
+ * this plain port is refused at its first byte, not when a line end or the size limit comes.
+ */
+std::size_t first_non_method_byte(std::string_view line, std::string_view added) {
+  if (line.find(' ') != std::string_view::npos) return std::string_view::npos;  // method done
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    if (added[i] == ' ') return line.empty() && i == 0 ? 0 : std::string_view::npos;  // no method
+    if (!is_tchar(static_cast<unsigned char>(added[i]))) return i;
+  }
+  return std::string_view::npos;
+}
+
 /** Removes optional whitespace (SP / HTAB, RFC 9110 §5.6.3) from both ends. */
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -79,6 +95,20 @@ HttpStatus parse_version(std::string_view v, int& minor) {
 
 }  // namespace
 
+time_t parse_http_date(std::string_view text) {
+  // IMF-fixdate, then the two obsolete forms a recipient must still accept. strptime follows
+  // the C locale here: the server never calls setlocale().
+  static constexpr const char* kFormats[] = {"%a, %d %b %Y %H:%M:%S GMT",
+                                             "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"};
+  const std::string copy(text);  // strptime needs a NUL-terminated string
+  for (const char* format : kFormats) {
+    tm fields{};
+    const char* end = strptime(copy.c_str(), format, &fields);
+    if (end != nullptr && *end == '\0') return timegm(&fields);
+  }
+  return -1;
+}
+
 bool iequals(std::string_view s, std::string_view lower) {
   if (s.size() != lower.size()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -113,6 +143,7 @@ void HttpParser::reset() {
   request_.minor_version = 1;
   request_.keep_alive = true;
   request_.content_length = 0;
+  request_.if_modified_since = -1;
   line_.clear();
   unit_bytes_ = 0;
   pending_cr_ = false;
@@ -122,6 +153,9 @@ void HttpParser::reset() {
   transfer_encoding_seen_ = false;
   close_seen_ = false;
   keep_alive_seen_ = false;
+  if_modified_since_fields_ = 0;
+  if_none_match_seen_ = false;
+  refused_method_ = HttpStatus::ok;
   body_left_ = 0;
 }
 
@@ -165,6 +199,14 @@ HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len,
     const char* end =
         std::find_if(begin, begin + window, [](char c) { return c == '\r' || c == '\n'; });
     const auto n = static_cast<std::size_t>(end - begin);
+    if (check_state_ == CheckState::request_line) {
+      const std::size_t bad = first_non_method_byte(line_, std::string_view(begin, n));
+      if (bad != std::string_view::npos) {  // consume up to that byte, whatever the split
+        pos += bad + 1;
+        fail(HttpStatus::bad_request);
+        return LineStatus::bad;
+      }
+    }
     line_.append(begin, n);
     pos += n;
     unit_bytes_ += n;
@@ -200,13 +242,15 @@ void HttpParser::parse_request_line(std::string_view line) {
   const std::string_view method = line.substr(0, sp1);
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  // Syntax first (400), then the version (505), then whether we serve the method (405/501),
-  // then the form of the target (400): "OPTIONS * HTTP/1.1" is refused for its method.
+  // Syntax first (400), then the version (505), then the form of the target (400), unless the
+  // method is one we refuse anyway: "OPTIONS * HTTP/1.1" is refused for its method, after the
+  // head (see parse_method()).
   if (!is_token(method) || !is_target_chars(target)) return fail(HttpStatus::bad_request);
   const HttpStatus version_status = parse_version(version, request_.minor_version);
   if (version_status != HttpStatus::ok) return fail(version_status);
-  if (!parse_method(method)) return;
-  if (!parse_target(target)) return fail(HttpStatus::bad_request);
+  parse_method(method);
+  if (refused_method_ == HttpStatus::ok && !parse_target(target))
+    return fail(HttpStatus::bad_request);
   check_state_ = CheckState::headers;
   unit_bytes_ = 0;
 }
@@ -216,21 +260,22 @@ void HttpParser::note_head(std::string_view request_line) {
   if (request_line.rfind("HEAD ", 0) == 0) request_.method = Method::head;
 }
 
-/** Methods are case-sensitive (RFC 9110 §9.1): GET/HEAD served, other standard ones 405. */
-bool HttpParser::parse_method(std::string_view method) {
-  if (method == "GET") {
-    request_.method = Method::get;
-    return true;
-  }
-  if (method == "HEAD") {
-    request_.method = Method::head;
-    return true;
-  }
+/**
+ * Methods are case-sensitive (RFC 9110 §9.1): GET and HEAD are served, the other standard ones
+ * get 405, the rest 501. The refusal waits for the end of the head: a broken framing must be
+ * answered 400 (or 501) whatever the method (RFC 9112 §6.3), and nginx judges it first too.
+ */
+void HttpParser::parse_method(std::string_view method) {
   static constexpr std::string_view kKnown[] = {"POST",    "PUT",   "DELETE", "CONNECT",
                                                 "OPTIONS", "TRACE", "PATCH"};
-  const bool known = std::find(std::begin(kKnown), std::end(kKnown), method) != std::end(kKnown);
-  fail(known ? HttpStatus::method_not_allowed : HttpStatus::not_implemented);
-  return false;
+  if (method == "GET") {
+    request_.method = Method::get;
+  } else if (method == "HEAD") {
+    request_.method = Method::head;
+  } else {
+    const bool known = std::find(std::begin(kKnown), std::end(kKnown), method) != std::end(kKnown);
+    refused_method_ = known ? HttpStatus::method_not_allowed : HttpStatus::not_implemented;
+  }
 }
 
 /**
@@ -292,6 +337,12 @@ void HttpParser::parse_header_field(std::string_view name, std::string_view valu
     transfer_encoding_seen_ = true;  // judged at the end of the section, see end_of_headers()
     return;
   }
+  if (iequals(name, "if-modified-since")) {
+    // RFC 9110 §13.1.3: an invalid date, or more than one, and the field is ignored.
+    if (++if_modified_since_fields_ == 1) request_.if_modified_since = parse_http_date(value);
+    return;
+  }
+  if (iequals(name, "if-none-match")) if_none_match_seen_ = true;  // it would take precedence
   if (iequals(name, "connection")) parse_connection(value);
 }
 
@@ -313,7 +364,9 @@ void HttpParser::end_of_headers() {
   // Both framings at once is the classic request-smuggling vector (RFC 9112 §6.1).
   if (transfer_encoding_seen_ && content_length_seen_) return fail(HttpStatus::bad_request);
   if (transfer_encoding_seen_) return fail(HttpStatus::not_implemented);
+  if (refused_method_ != HttpStatus::ok) return fail(refused_method_);
   if (request_.content_length > kMaxBody) return fail(HttpStatus::payload_too_large);
+  if (if_modified_since_fields_ > 1 || if_none_match_seen_) request_.if_modified_since = -1;
   request_.keep_alive =
       request_.minor_version == 1 ? !close_seen_ : keep_alive_seen_ && !close_seen_;
   body_left_ = request_.content_length;

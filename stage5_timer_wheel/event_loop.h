@@ -51,8 +51,10 @@ enum class Report : char {
  * timer in `wheel`; when it fires, `on_idle` closes the connection.
  *
  * SIGALRM arrives every wheel interval through the signal pipe like any other signal. It only
- * sets a flag; the wheel ticks after the current batch of I/O events, because closing idle
- * connections is never more urgent than serving busy ones.
+ * sets a flag; after the current batch of I/O events the wheel advances by the slots the
+ * monotonic clock says have passed (not one per alarm: alarms merge, and a stopped or busy
+ * worker misses some), because closing idle connections is never more urgent than serving busy
+ * ones.
  *
  * Signals are one more fd: SIGINT and SIGTERM stop the loop at once, SIGQUIT stops it
  * gracefully (quit()), SIGUSR1 prints the stats line, SIGHUP is logged; SIGPIPE and every other
@@ -123,7 +125,7 @@ class EventLoop {
   std::string stop_reason_;       // set when the loop must end, e.g. "got SIGTERM"
   bool quitting_ = false;         // SIGQUIT came: finish what was started, accept nothing
   Clock::time_point give_up_at_;  // quitting: the end of the grace period
-  bool tick_due_ = false;         // SIGALRM arrived: tick the wheel after this batch
+  bool tick_due_ = false;         // SIGALRM arrived: advance the wheel after this batch
 };
 
 template <typename T>
@@ -184,7 +186,7 @@ int EventLoop<T>::run() {
     }
     if (tick_due_) {
       tick_due_ = false;
-      shared_.wheel.tick();  // expired timers call close_conn() through their on_idle
+      shared_.wheel.advance();  // expired timers call close_conn() through their on_idle
     }
     if (accept_paused_ && open_ < max_connections_) set_accepting(accept_all());  // see accept_all
     if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "http_response.h"
 #include "log.h"
 
@@ -94,6 +96,14 @@ bool HttpConn::answer_buffered_request() {
   return false;
 }
 
+namespace {
+/** "/docs?x=1" -> "/docs/?x=1": where a directory named without its slash really is. */
+std::string with_slash(const std::string& target) {
+  const std::size_t query = std::min(target.find('?'), target.size());
+  return target.substr(0, query) + "/" + target.substr(query);
+}
+}  // namespace
+
 // request == nullptr means the parser refused the request with `status`; otherwise the status
 // comes from finding the file.
 void HttpConn::start_response(const HttpRequest* request, HttpStatus status) {
@@ -117,19 +127,24 @@ void HttpConn::start_response(const HttpRequest* request, HttpStatus status) {
       file_.fd.reset();
     }
   }
-  if (status == HttpStatus::ok) {
+  // RFC 9110 §13.1.3: not modified since the client's copy (to the second, as Last-Modified).
+  if (status == HttpStatus::ok && file_.mtime.tv_sec <= request->if_modified_since)
+    status = HttpStatus::not_modified;
+  if (status == HttpStatus::ok || status == HttpStatus::not_modified) {
     append_response_head(head_, status, static_cast<std::uint64_t>(file_.size),
                          content_type_for(file_.relative), &file_.mtime, keep_alive_,
                          shared_.worker_id, minor_version);
-    if (is_head) {
+    if (is_head || status == HttpStatus::not_modified) {
       file_.fd.reset();
     } else {
       file_end_ = file_.size;
     }
   } else {
     const std::string_view page = error_page(status);
+    const std::string location =
+        status == HttpStatus::moved_permanently ? with_slash(request->target) : std::string();
     append_response_head(head_, status, page.size(), "text/html; charset=utf-8", nullptr,
-                         keep_alive_, shared_.worker_id, minor_version);
+                         keep_alive_, shared_.worker_id, minor_version, location);
     if (!is_head) head_.append(page);
   }
   log_verbose("%s -> %d", request != nullptr ? request->target.c_str() : "(bad request)",

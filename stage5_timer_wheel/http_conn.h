@@ -31,11 +31,12 @@ struct HttpShared {
   int worker_id;  ///< sent in X-Worker
   std::chrono::milliseconds idle_timeout;  ///< --timeout: longest wait for progress
   /**
-   * One timer per connection; ticked by the worker's event loop on SIGALRM. 1 s slots as in the
+   * One timer per connection; advanced by the worker's event loop on SIGALRM, by as many slots
+   * as the monotonic clock says (a stopped or busy worker catches up at once). 1 s slots as in the
    * classic wheel, but 64 of them: never firing early makes a 60 s timeout take 61 ticks, and
    * with 60 slots every default timer would wait one extra turn and be walked twice.
    */
-  TimeWheel wheel{64, std::chrono::seconds(1)};
+  TimeWheel wheel{64, std::chrono::seconds(1), std::chrono::steady_clock::now};
   std::uint64_t requests = 0;    ///< responses started by this worker
   std::uint64_t bytes_sent = 0;  ///< response bytes (heads and bodies) written by this worker
   /**

@@ -11,12 +11,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 
 /** Status codes the server can send; the numeric value is the HTTP status code. */
 enum class HttpStatus : int {
   ok = 200,
+  moved_permanently = 301,
+  not_modified = 304,
   bad_request = 400,
   forbidden = 403,
   not_found = 404,
@@ -46,7 +49,15 @@ struct HttpRequest {
   int minor_version = 1;        ///< 0 for HTTP/1.0, 1 for HTTP/1.1.
   bool keep_alive = true;       ///< Whether the connection may carry another request.
   std::uint64_t content_length = 0;  ///< Body length; the body was read and discarded.
+  /** If-Modified-Since as seconds since the epoch; -1 when absent, invalid or to be ignored. */
+  time_t if_modified_since = -1;
 };
+
+/**
+ * Parses an HTTP-date in any of its three forms (RFC 9110 §5.6.7: IMF-fixdate, RFC 850,
+ * asctime) into seconds since the epoch; -1 when @p text is not one. Pure; runs in a worker.
+ */
+time_t parse_http_date(std::string_view text);
 
 /**
  * Incremental parser for one HTTP/1.x request at a time.
@@ -106,7 +117,7 @@ class HttpParser {
   void parse_request_line(std::string_view line);
   /** Records HEAD as soon as the request line (or its start) names it. */
   void note_head(std::string_view request_line);
-  bool parse_method(std::string_view method);
+  void parse_method(std::string_view method);
   bool parse_target(std::string_view target);
   void parse_headers(std::string_view line);
   void parse_header_field(std::string_view name, std::string_view value);
@@ -129,5 +140,8 @@ class HttpParser {
   bool transfer_encoding_seen_ = false;
   bool close_seen_ = false;
   bool keep_alive_seen_ = false;
+  int if_modified_since_fields_ = 0;
+  bool if_none_match_seen_ = false;
+  HttpStatus refused_method_ = HttpStatus::ok;  ///< 405 or 501, answered once the head is read
   std::uint64_t body_left_ = 0;
 };

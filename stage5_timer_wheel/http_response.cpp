@@ -114,6 +114,10 @@ std::string_view reason_phrase(HttpStatus status) {
   switch (status) {
     case HttpStatus::ok:
       return "OK";
+    case HttpStatus::moved_permanently:
+      return "Moved Permanently";
+    case HttpStatus::not_modified:
+      return "Not Modified";
     case HttpStatus::bad_request:
       return "Bad Request";
     case HttpStatus::forbidden:
@@ -171,7 +175,8 @@ std::string http_date(time_t t) {
 
 void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,
                           std::string_view content_type, const timespec* last_modified,
-                          bool keep_alive, int worker_id, int minor_version) {
+                          bool keep_alive, int worker_id, int minor_version,
+                          std::string_view location) {
   out.append("HTTP/1.1 ");  // our version, also to a 1.0 client (RFC 9110 §6.2)
   append_number(out, static_cast<std::uint64_t>(status));
   out.push_back(' ');
@@ -190,6 +195,11 @@ void append_response_head(std::string& out, HttpStatus status, std::uint64_t con
     out.append(buf, kDateLength);
     out.append("\r\n");
   }
+  if (!location.empty()) {
+    out.append("Location: ");
+    out.append(location);
+    out.append("\r\n");
+  }
   if (status == HttpStatus::method_not_allowed) out.append("Allow: GET, HEAD\r\n");
   if (!keep_alive) out.append("Connection: close\r\n");
   // HTTP/1.0 persistence is opt-in on both sides: echo keep-alive or the client closes.
@@ -206,7 +216,11 @@ std::string_view error_page(HttpStatus status) {
   // Spelled out, not built at run time: the pages are static data shared by every response.
   switch (status) {
     case HttpStatus::ok:
+    case HttpStatus::not_modified:  // a 304 never has a body
       return "";
+    case HttpStatus::moved_permanently:
+      return "<html><head><title>301 Moved Permanently</title></head>"
+             "<body><h1>301 Moved Permanently</h1></body></html>\n";
     case HttpStatus::bad_request:
       return "<html><head><title>400 Bad Request</title></head>"
              "<body><h1>400 Bad Request</h1></body></html>\n";

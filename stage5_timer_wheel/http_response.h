@@ -38,7 +38,8 @@ std::string http_date(time_t t);
 /**
  * Appends a complete response header block, ending in CRLF CRLF, to `out`:
  * status line, Date, Server: prefork/1.0, Content-Length, Content-Type, Last-Modified
- * (when `last_modified` is not null), Allow: GET, HEAD (for 405, RFC 9110 §15.5.6),
+ * (when `last_modified` is not null), Location (when `location` is not empty, for 301),
+ * Allow: GET, HEAD (for 405, RFC 9110 §15.5.6),
  * Connection: close (when !keep_alive) or Connection: keep-alive (when keeping an
  * HTTP/1.0 connection open, RFC 9112 Appendix C.2.2), X-Worker: N (when worker_id >= 0).
  * The status line always says HTTP/1.1, the version we implement; `minor_version` is the
@@ -47,10 +48,11 @@ std::string http_date(time_t t);
  */
 void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,
                           std::string_view content_type, const timespec* last_modified,
-                          bool keep_alive, int worker_id, int minor_version = 1);
+                          bool keep_alive, int worker_id, int minor_version = 1,
+                          std::string_view location = {});
 
 /**
- * A short static HTML body for an error status (text/html; charset=utf-8); empty for 200. Runs
- * in a worker.
+ * A short static HTML body for an error status or a redirection (text/html; charset=utf-8);
+ * empty for 200 and 304. Runs in a worker.
  */
 std::string_view error_page(HttpStatus status);

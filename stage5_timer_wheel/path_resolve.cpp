@@ -123,8 +123,10 @@ HttpStatus open_file(int root_dir_fd, OpenedFile& file) {
   HttpStatus status = open_and_stat(root_dir_fd, file.relative, file.fd, st);
   if (status != HttpStatus::ok) return status;
   if (S_ISDIR(st.st_mode)) {
+    // "/docs" names a directory: served as its index, the page's relative links would resolve
+    // against "/" instead of "/docs/", so the client is sent to "/docs/" (301) instead.
+    if (!file.relative.empty() && file.relative.back() != '/') return HttpStatus::moved_permanently;
     // Re-open from the root (not from the directory fd) so "index.html" obeys the same rules.
-    if (!file.relative.empty() && file.relative.back() != '/') file.relative.push_back('/');
     file.relative.append(kIndexFile);
     status = open_and_stat(root_dir_fd, file.relative, file.fd, st);
     if (status != HttpStatus::ok) return status;

@@ -43,7 +43,7 @@ HttpStatus resolve_target(std::string_view target, std::string& relative);
 
 /** Result of open_under_root(): when status is ok, `fd` is an open regular file. */
 struct OpenedFile {
-  HttpStatus status = HttpStatus::not_found;  ///< ok, 400, 403, 404 or 500
+  HttpStatus status = HttpStatus::not_found;  ///< ok, 301, 400, 403, 404 or 500
   UniqueFd fd;           ///< O_RDONLY | O_CLOEXEC | O_NONBLOCK, regular file, inside the root.
   off_t size = 0;        ///< From fstat, for Content-Length.
   timespec mtime{};      ///< From fstat, for Last-Modified.
@@ -59,8 +59,9 @@ bool openat2_available(int root_dir_fd);
 /**
  * Opens `relative` under the directory `root_dir_fd` with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_MAGICLINKS), so that neither "..", an absolute path nor a symlink can reach
- * outside the root; symlinks that stay inside are followed. A directory is replaced by its
- * "index.html" (same rules). Status: ok; 403 for an escape attempt (EXDEV, ELOOP), EACCES,
+ * outside the root; symlinks that stay inside are followed. A directory named with its trailing
+ * '/' is replaced by its "index.html" (same rules); without it, the status is 301 (the client
+ * must ask for "dir/"). Status: ok; 301; 403 for an escape attempt (EXDEV, ELOOP), EACCES,
  * or anything but a regular file (FIFOs are opened O_NONBLOCK so they cannot block);
  * 404 for ENOENT, ENOTDIR, ENAMETOOLONG; 500 otherwise (e.g. EMFILE). Runs in a worker, once
  * per request.

@@ -18,8 +18,10 @@ Timer::~Timer() {
 
 bool Timer::armed() const { return wheel_ != nullptr; }
 
-TimeWheel::TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval)
-    : interval_(interval) {
+TimeWheel::TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval, Clock clock)
+    : interval_(interval),
+      clock_(std::move(clock)),
+      origin_(clock_ ? clock_() : std::chrono::steady_clock::time_point()) {
   if (slot_count == 0) throw std::invalid_argument("TimeWheel: slot_count must be at least 1");
   if (interval.count() <= 0) throw std::invalid_argument("TimeWheel: interval must be > 0");
   slots_.reserve(slot_count);
@@ -51,6 +53,13 @@ TimeWheel::~TimeWheel() {
  * - A timeout of 0, below one interval, or negative still waits at least one full interval:
  *   k = 2, so it fires on the 2nd tick, after more than I and at most 2I. Letting 0 fire on the
  *   next tick, possibly microseconds away, would make "0" mean "at a random moment".
+ *
+ * With a clock, tick number j is due when the clock has moved j*I since the wheel was made, and
+ * advance() makes every due tick, late ones at once. An add() at a moment when the clock is in
+ * tick b (b*I <= elapsed < (b+1)*I) goes to tick b + k, even if the wheel is behind: counting
+ * from the ticks *done* would be early by as many intervals as the wheel lags (the book's wheel,
+ * one tick per SIGALRM, lags after every lost alarm or long turn). Tick b + k is due at
+ * (b+k)*I, more than (k-1)*I >= T after the add: still never early, by the same argument.
  */
 std::uint64_t TimeWheel::ticks_until_expiry(std::chrono::milliseconds timeout) const {
   if (timeout <= interval_) return 2;
@@ -59,9 +68,17 @@ std::uint64_t TimeWheel::ticks_until_expiry(std::chrono::milliseconds timeout) c
   return whole + (part ? 1 : 0) + 1;
 }
 
+std::uint64_t TimeWheel::current_tick() const {
+  if (!clock_) return ticks_;
+  const auto elapsed = clock_() - origin_;
+  const auto by_clock = elapsed.count() > 0 ? static_cast<std::uint64_t>(elapsed / interval_) : 0;
+  return std::max(ticks_, by_clock);
+}
+
 void TimeWheel::add(Timer& t, std::chrono::milliseconds timeout) {
   if (t.armed()) remove(t);  // refresh = remove + add, both O(1)
-  const std::uint64_t ticks = ticks_until_expiry(timeout);
+  // Counted from the next tick(): the ticks the wheel is behind the clock, then the timeout's.
+  const std::uint64_t ticks = current_tick() - ticks_ + ticks_until_expiry(timeout);
   const std::size_t n = slots_.size();
   // Tick k processes slot (cur_ + k) % n; that slot comes up (k-1)/n times before tick k, and
   // each of those visits decrements the rotation instead of firing.
@@ -81,6 +98,7 @@ void TimeWheel::remove(Timer& t) {
 }
 
 void TimeWheel::tick() noexcept {
+  ++ticks_;
   cur_ = (cur_ + 1) % slots_.size();
   Timer& slot = *slots_[cur_];
 
@@ -112,6 +130,13 @@ void TimeWheel::tick() noexcept {
     std::function<void()> on_expire = t.on_expire_;
     on_expire();  // t may be gone now: do not touch it
   }
+}
+
+std::uint64_t TimeWheel::advance() noexcept {
+  const std::uint64_t due = current_tick();  // callbacks may add timers: they count from here
+  const std::uint64_t made = due - ticks_;
+  while (ticks_ < due) tick();
+  return made;
 }
 
 std::size_t TimeWheel::size() const { return size_; }

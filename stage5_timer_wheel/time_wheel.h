@@ -2,9 +2,12 @@
  * @file time_wheel.h
  * A time wheel (时间轮) that closes idle connections: O(1) add, refresh and remove.
  *
- * Pure: no signals, no sockets, no clock. Something else calls tick() once per interval; in the
- * server each worker process owns one wheel and ticks it after a batch of I/O events when its
- * SIGALRM flag is set. Single-threaded: one wheel, one process, one loop.
+ * Pure: no signals, no sockets, and no clock of its own: the clock is handed in. Without one,
+ * something calls tick() once per interval; with one, advance() ticks as many times as the clock
+ * says intervals have passed. In the server each worker process owns one wheel (on the monotonic
+ * clock) and advances it after a batch of I/O events when its SIGALRM flag is set, so merged or
+ * late alarms and a stopped or busy worker do not stretch the deadlines. Single-threaded: one
+ * wheel, one process, one loop.
  *
  * Costs and the alternatives not taken:
  * - add, refresh and remove are O(1): a timer goes into the list of the slot where it will
@@ -74,11 +77,16 @@ class Timer {
  */
 class TimeWheel {
  public:
+  /** Where the wheel reads the time, if it is given one: a monotonic clock, or a test's. */
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
   /**
    * Makes a wheel of @p slot_count slots that advances by @p interval per tick(); the classic
-   * one is 60 slots x 1 s. Throws std::invalid_argument for 0 slots or an interval <= 0.
+   * one is 60 slots x 1 s. With @p clock (the server passes std::chrono::steady_clock::now),
+   * advance() follows it and add() counts from its now. Throws std::invalid_argument for 0
+   * slots or an interval <= 0.
    */
-  TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval);
+  TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval, Clock clock = nullptr);
   /** Disarms every timer still in the wheel (their destructors will then not touch it). */
   ~TimeWheel();
   /** Not copyable: its timers point to it. */
@@ -89,8 +97,9 @@ class TimeWheel {
   /**
    * Arms @p t to fire after at least @p timeout; if it is already armed, re-arms it (this is
    * "refresh": a connection that made progress gets a new deadline). O(1). The timer fires on
-   * tick number ticks_until_expiry(timeout), counting the next tick() as 1: see time_wheel.cpp
-   * for why that is never early and at most one interval late (for whole intervals).
+   * tick number ticks_until_expiry(timeout), counting the next tick() as 1 (with a clock: from
+   * the tick the clock is in, even if the wheel has not caught up yet): see time_wheel.cpp for
+   * why that is never early and at most one interval late (for whole intervals).
    * Throws std::logic_error if @p t is armed in another wheel.
    */
   void add(Timer& t, std::chrono::milliseconds timeout);
@@ -109,6 +118,14 @@ class TimeWheel {
    */
   void tick() noexcept;
 
+  /**
+   * With a clock: ticks once for every whole interval the clock has moved since the wheel was
+   * made and that was not ticked yet, so every deadline that passed meanwhile is met now, even
+   * after a stop or a long turn. Returns the number of ticks; 0 without a clock. The cost is
+   * one tick() per interval caught up (a stop of an hour on 1 s slots: 3600 short ticks).
+   */
+  std::uint64_t advance() noexcept;
+
   /** The number of armed timers. */
   std::size_t size() const;
 
@@ -124,12 +141,17 @@ class TimeWheel {
  private:
   /** Takes @p t out of the list that holds it (O(1)); @p t then points to itself. */
   static void unlink(Timer& t);
+  /** The tick the wheel is in: the ticks done, or more if the clock has moved further. */
+  std::uint64_t current_tick() const;
   static void link_before(Timer& position, Timer& t);
 
   // One sentinel per slot. Held through unique_ptr because a Timer cannot move, which
   // std::vector<Timer> would need; the sentinels are allocated once, here.
   std::vector<std::unique_ptr<Timer>> slots_;
   std::chrono::milliseconds interval_;
-  std::size_t cur_ = 0;   ///< the slot that the last tick() processed
+  Clock clock_;
+  std::chrono::steady_clock::time_point origin_;  ///< the clock when the wheel was made
+  std::uint64_t ticks_ = 0;                       ///< tick() calls so far
+  std::size_t cur_ = 0;                           ///< the slot that the last tick() processed
   std::size_t size_ = 0;  ///< armed timers, including those picked for firing but not yet fired
 };

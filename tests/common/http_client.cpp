@@ -38,7 +38,7 @@ std::optional<HttpResponse> read_response(Client& client, bool to_head, Millis d
     while (value_start < line.size() && line[value_start] == ' ') ++value_start;
     response.headers[name] = line.substr(value_start);
   }
-  if (to_head) return response;
+  if (to_head || response.status == 304) return response;  // a 304 never has a body
   const std::string length = response.header("content-length");
   if (length.empty()) return std::nullopt;
   const std::size_t size = std::strtoull(length.c_str(), nullptr, 10);

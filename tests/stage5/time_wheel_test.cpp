@@ -315,6 +315,100 @@ TEST(TimeWheel, TimerArmedInAnotherWheelIsRejected) {
 
 // The reference model: timer index -> the tick on which it must fire. Random operations on both,
 // compared after every step. A fixed seed makes a failure reproducible.
+/** A clock the test moves by hand, for a wheel made with it. */
+struct FakeClock {
+  std::chrono::steady_clock::time_point now{};
+  TimeWheel::Clock function() {
+    return [this] { return now; };
+  }
+};
+
+// The wheel follows the clock, not the number of alarms: one advance() after a long gap makes
+// every tick that was due, so a stopped worker meets its deadlines as soon as it runs again.
+TEST(ClockedWheel, AdvanceMakesOneTickPerIntervalOfTheClock) {
+  FakeClock clock;
+  TimeWheel wheel(8, 1s, clock.function());
+  int fired = 0;
+  Timer timer([&] { ++fired; });
+  wheel.add(timer, 2s);  // tick 3, due at 3 s
+  clock.now += 2999ms;
+  EXPECT_EQ(wheel.advance(), 2u);
+  EXPECT_EQ(fired, 0) << "early";
+  clock.now += 1ms;
+  EXPECT_EQ(wheel.advance(), 1u);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(wheel.advance(), 0u) << "no time passed, no tick";
+}
+
+TEST(ClockedWheel, AGapOfManyIntervalsIsCaughtUpAtOnce) {
+  FakeClock clock;
+  TimeWheel wheel(8, 1s, clock.function());
+  int fired = 0;
+  Timer a([&] { ++fired; });
+  Timer b([&] { ++fired; });
+  wheel.add(a, 2s);
+  wheel.add(b, 30s);  // several turns of an 8-slot wheel
+  clock.now += 25s;   // a stopped worker, continued
+  EXPECT_EQ(wheel.advance(), 25u);
+  EXPECT_EQ(fired, 1);
+  clock.now += 6s;
+  wheel.advance();
+  EXPECT_EQ(fired, 2);
+}
+
+// The book's wheel counts from the ticks it has made: a timer added while the wheel lags
+// behind the clock (alarms merged, a long turn) would fire early by the lag.
+TEST(ClockedWheel, AnAddWhileTheWheelLagsIsNeverEarly) {
+  FakeClock clock;
+  TimeWheel wheel(8, 1s, clock.function());
+  int fired = 0;
+  Timer timer([&] { ++fired; });
+  clock.now += 5500ms;   // five ticks due, none made yet
+  wheel.add(timer, 2s);  // deadline: 7.5 s
+  clock.now += 1999ms;
+  wheel.advance();
+  EXPECT_EQ(fired, 0) << "fired before its deadline";
+  clock.now += 1s;  // 8.5 s: at most one interval late
+  wheel.advance();
+  EXPECT_EQ(fired, 1);
+}
+
+// Random adds, refreshes and clock steps: every timer fires at or after its deadline, and by the
+// first advance() one interval after it (timeouts are whole intervals here).
+TEST(ClockedWheel, RandomStepsNeverEarlyAtMostOneIntervalLate) {
+  FakeClock clock;
+  TimeWheel wheel(16, 100ms, clock.function());
+  std::mt19937 random(12345);
+  struct Armed {
+    std::unique_ptr<Timer> timer;
+    std::chrono::steady_clock::time_point deadline;
+    bool fired = false;
+  };
+  std::vector<Armed> timers(50);
+  bool last_step = false;  // the final jump of 10 s fires what is left, late by design
+  for (auto& armed : timers)
+    armed.timer = std::make_unique<Timer>([&armed, &clock, &last_step] {
+      EXPECT_GE(clock.now, armed.deadline) << "early";
+      if (!last_step) {
+        EXPECT_LE(clock.now, armed.deadline + 100ms + 349ms) << "late";  // + one clock step
+      }
+      armed.fired = true;
+    });
+  for (int step = 0; step < 5000; ++step) {
+    Armed& armed = timers[random() % timers.size()];
+    const milliseconds timeout(100 * (1 + random() % 40));  // whole intervals, at least one
+    armed.deadline = clock.now + timeout;
+    armed.fired = false;
+    wheel.add(*armed.timer, timeout);
+    clock.now += milliseconds(random() % 350);
+    wheel.advance();
+  }
+  last_step = true;
+  clock.now += 10s;
+  wheel.advance();
+  for (const auto& armed : timers) EXPECT_TRUE(armed.fired);
+}
+
 TEST(TimeWheel, RandomOperationsMatchAReferenceModel) {
   constexpr int kTimers = 200;
   constexpr std::int64_t kInterval = 10;  // ms

@@ -44,7 +44,8 @@ enum class Report : char {
  * T must provide `T::Shared` (per-process state shared by its connections, with a
  * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)`,
  * `bool process(std::uint32_t events)`, which does all the I/O the socket allows (events is the
- * epoll event's mask) and returns false when the connection is over, and `bool quit()`, which
+ * epoll event's mask) and returns false when the connection is over, `bool has_more()`, true
+ * when process() stopped only because it used its share of the turn, and `bool quit()`, which
  * makes it read nothing more and says whether it still has bytes to send.
  *
  * Signals are one more fd: SIGINT and SIGTERM stop the loop at once, SIGQUIT stops it
@@ -90,6 +91,8 @@ class EventLoop {
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
   void serve(int fd, std::uint32_t events);
+  /** Serves again the connections that used their share last turn (see T::has_more()). */
+  void resume_connections();
   /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
   void close_conn(int fd);
   /** Reads the signal pipe once and acts on each signal (see the class comment). */
@@ -109,6 +112,7 @@ class EventLoop {
   // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
   // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
+  std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
   std::size_t open_ = 0;
   std::uint64_t accepted_ = 0;
   std::size_t max_connections_;   // see connection_limit()
@@ -150,7 +154,9 @@ template <typename T>
 int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
   while (stop_reason_.empty()) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
+    // Connections waiting to resume: look for new events, but do not wait for them.
+    const int n =
+        epoll_wait(epoll_.get(), events, kMaxEvents, resume_.empty() ? wait_timeout_ms() : 0);
     if (n == -1) {
       if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
       log_line("epoll_wait: %s", strerror(errno));
@@ -166,6 +172,7 @@ int EventLoop<T>::run() {
         serve(fd, events[i].events);
       }
     }
+    resume_connections();  // after this turn's events: a fast download waits its turn
     if (accept_paused_ && open_ < max_connections_) set_accepting(accept_all());  // see accept_all
     if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
   }
@@ -279,7 +286,20 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
   // An fd has at most one event per batch and only that event closes its connection, so no
   // event here outlives its connection; the check guards against a handler that closes others.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process(events)) close_conn(fd);
+  if (!users_[fd]->process(events))
+    close_conn(fd);
+  else if (users_[fd]->has_more())
+    resume_.push_back(fd);
+}
+
+// Each connection in the list gets one more share; one that uses it again goes back on the list
+// for the next turn. A connection closed meanwhile has no user (skipped by serve()); an fd reused
+// by a new connection gets a call it does not need, which does no harm (it works until EAGAIN).
+template <typename T>
+void EventLoop<T>::resume_connections() {
+  std::vector<int> again;
+  again.swap(resume_);
+  for (int fd : again) serve(fd, EPOLLOUT);
 }
 
 template <typename T>

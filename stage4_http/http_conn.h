@@ -60,14 +60,29 @@ class HttpConn {
   bool process(std::uint32_t events);
 
   /**
+   * True when the last process() stopped because the response used its share of the turn
+   * (kMaxBytesPerTurn) while the socket could take more: the loop calls process() again after
+   * the other ready connections, since edge-triggered epoll will not report this one again.
+   */
+  bool has_more() const { return used_its_turn_; }
+
+  /**
    * SIGQUIT's graceful stop: starts no new request. Returns true while a response is still being
    * sent; process() then returns false once it is out.
    */
   bool quit();
 
  private:
-  /** How far write_response() got: all sent, socket full (EAGAIN), or the peer is gone. */
-  enum class Progress { done, blocked, failed };
+  /** How far write_response() got: all sent, socket full (EAGAIN), turn used, or peer gone. */
+  enum class Progress { done, blocked, turn_used, failed };
+
+  /**
+   * Most bytes of a file one connection sends per loop turn (nginx: sendfile_max_chunk). Without
+   * a bound, a client that reads as fast as we send keeps the worker in one sendfile loop until
+   * the whole file is out, and the worker's other connections wait. 256 KiB is a few tens of
+   * microseconds of copying: a turn stays short, and the extra epoll_wait per 256 KiB is noise.
+   */
+  static constexpr std::size_t kMaxBytesPerTurn = 256 * 1024;
 
   /** Sends the rest of the head, then the file with sendfile(), until done or blocked. */
   Progress write_response();
@@ -86,10 +101,11 @@ class HttpConn {
   std::string unparsed_;  // bytes read but not yet fed to the parser (pipelining)
   std::string head_;      // response head (and error body) being written
   std::size_t head_sent_ = 0;
-  OpenedFile file_;           // the file being sent, if any
-  off_t file_offset_ = 0;     // next byte of file_ to send
-  off_t file_end_ = 0;        // Content-Length promised for file_
-  bool responding_ = false;   // a response is being written
-  bool keep_alive_ = true;    // false: close after the current response
-  bool peer_closed_ = false;  // read() returned 0
+  OpenedFile file_;             // the file being sent, if any
+  off_t file_offset_ = 0;       // next byte of file_ to send
+  off_t file_end_ = 0;          // Content-Length promised for file_
+  bool responding_ = false;     // a response is being written
+  bool keep_alive_ = true;      // false: close after the current response
+  bool peer_closed_ = false;    // read() returned 0
+  bool used_its_turn_ = false;  // see has_more()
 };

@@ -109,6 +109,8 @@ time_t parse_http_date(std::string_view text) {
   return -1;
 }
 
+void release_buffer(std::string& s) { std::string().swap(s); }
+
 bool iequals(std::string_view s, std::string_view lower) {
   if (s.size() != lower.size()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -139,12 +141,12 @@ void HttpParser::reset() {
   result_ = Result::incomplete;
   error_ = HttpStatus::ok;
   request_.method = Method::get;
-  request_.target.clear();  // clear(), not a new string: keep the capacity for the next request
+  release_buffer(request_.target);
   request_.minor_version = 1;
   request_.keep_alive = true;
   request_.content_length = 0;
   request_.if_modified_since = -1;
-  line_.clear();
+  release_buffer(line_);
   unit_bytes_ = 0;
   pending_cr_ = false;
   empty_lines_ = 0;

@@ -35,9 +35,9 @@ struct ResolvedPath {
 ResolvedPath resolve_target(std::string_view target);
 
 /**
- * Same as resolve_target(target), but writes into a caller-owned string that is reused from
- * request to request, so the hot path does not allocate. `relative` is meaningful only when
- * the result is HttpStatus::ok.
+ * Same as resolve_target(target), but writes into a caller-owned string (the connection's), so
+ * the hot path makes no temporary strings. `relative` is meaningful only when the result is
+ * HttpStatus::ok.
  */
 HttpStatus resolve_target(std::string_view target, std::string& relative);
 

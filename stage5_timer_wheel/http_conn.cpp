@@ -37,11 +37,15 @@ bool HttpConn::process(std::uint32_t events) {
   // its FIN may sit behind the data we read and raises no new event, so read on until 0.
   const bool hung_up = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   bool drained = false;  // this call's last read() was short: the socket holds nothing more
+  used_its_turn_ = false;
   while (true) {
     if (responding_) {
       switch (write_response()) {
         case Progress::blocked:
           return true;  // EPOLLOUT will call us again; read nothing meanwhile
+        case Progress::turn_used:
+          used_its_turn_ = true;  // the loop calls us again after the others
+          return true;
         case Progress::failed:
           return false;
         case Progress::done:
@@ -166,11 +170,14 @@ HttpConn::Progress HttpConn::write_response() {
       return Progress::failed;
     }
   }
+  std::size_t share = kMaxBytesPerTurn;  // of this turn, for this connection
   while (file_offset_ < file_end_) {
+    if (share == 0) return Progress::turn_used;
     // sendfile advances file_offset_ by what it sent; a partial send is the normal case.
-    const ssize_t n = sendfile(fd_.get(), file_.fd.get(), &file_offset_,
-                               static_cast<std::size_t>(file_end_ - file_offset_));
+    const auto left = static_cast<std::size_t>(file_end_ - file_offset_);
+    const ssize_t n = sendfile(fd_.get(), file_.fd.get(), &file_offset_, std::min(left, share));
     if (n > 0) {
+      share -= static_cast<std::size_t>(n);
       shared_.bytes_sent += static_cast<std::uint64_t>(n);
       made_progress();
     } else if (n == 0) {
@@ -191,6 +198,10 @@ void HttpConn::finish_response() {
   responding_ = false;
   file_.fd.reset();
   parser_.reset();
+  // An idle connection keeps no buffer (see release_buffer); pipelined bytes stay.
+  release_buffer(head_);
+  release_buffer(file_.relative);
+  if (unparsed_.empty()) release_buffer(unparsed_);
 }
 
 // Closing a socket that still holds unread input sends RST instead of FIN, and an RST can make

@@ -2,9 +2,8 @@
  * @file http_response.h
  * Pure helpers that build response header blocks and error pages (RFC 9110, RFC 9112).
  *
- * Run by a worker process for every response. They append to a caller-owned buffer that
- * the connection reuses, so building a response head does not allocate once that buffer
- * has grown to its working size.
+ * Run by a worker process for every response. They append to a caller-owned buffer, so a
+ * response head costs at most one allocation (the connection frees it once idle).
  */
 #pragma once
 

@@ -99,8 +99,24 @@ def fd_count(pids):
     return sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
 
 
-def idle(port, count, pids, seconds):
+def padded_request(size):
+    """A GET of /index.html about `size` bytes long, padded with header lines of at most 7900
+    bytes (nginx refuses a single line over 8 KiB)."""
+    head = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    lines = []
+    left = size - len(head) - 2
+    while left > 12:
+        n = min(7900, left) - 12
+        lines.append("X-Pad: " + "a" * n + "\r\n")
+        left -= n + 12
+    return (head + "".join(lines) + "\r\n").encode()
+
+
+def idle(port, count, pids, seconds, request_bytes=0):
+    """RSS before and after `count` idle connections; each first sends one request of about
+    `request_bytes` bytes and reads the answer (keep-alive) when that is not 0."""
     deadline = time.monotonic() + seconds
+    request = padded_request(request_bytes) if request_bytes else None
     base_fds = fd_count(pids)
     before = rss_kib(pids)
     socks = []
@@ -108,7 +124,11 @@ def idle(port, count, pids, seconds):
         for _ in range(count):
             if time.monotonic() > deadline:
                 raise SystemExit("benchtool: idle: out of time while connecting")
-            socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            socks.append(s)
+            if request:
+                s.sendall(request)
+                read_response(s, b"")
         # Wait until the workers have accepted them all: their fd tables hold the sockets.
         while fd_count(pids) < base_fds + count:
             if time.monotonic() > deadline:
@@ -254,7 +274,8 @@ def main(argv):
         return connections(int(argv[2]), argv[3], int(argv[4]))
     if cmd == "idle":
         pids = [int(p) for p in argv[4].split(",")]
-        return idle(int(argv[2]), int(argv[3]), pids, float(argv[5]))
+        request_bytes = int(argv[6]) if len(argv) > 6 else 0
+        return idle(int(argv[2]), int(argv[3]), pids, float(argv[5]), request_bytes)
     if cmd == "rss":
         print(rss_kib([int(p) for p in argv[2].split(",")]))
         return 0

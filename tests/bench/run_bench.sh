@@ -223,9 +223,14 @@ LOAD_OURS="$(load_syscalls ours "$OUR_PORT" "$(worker_pids "$OUR_PID")")"
 LOAD_NGINX="$(load_syscalls nginx "$NGINX_PORT" "$(worker_pids "$NGINX_PID")")"
 
 # --- memory per idle connection (1 worker each, so the sum is one process) --------------------
-log "memory: $IDLE idle connections per server"
-MEM_OURS="$(timeout 120 $TOOL idle "$OUR_PORT" "$IDLE" "$(worker_pids "$OUR_PID")" 100)"
-MEM_NGINX="$(timeout 120 $TOOL idle "$NGINX_PORT" "$IDLE" "$(worker_pids "$NGINX_PID")" 100)"
+# Three times each: connections that sent nothing, one small request (~100 bytes), or one of
+# ~16 KiB (two 7.9 KiB header lines: nginx refuses a line over 8 KiB), each then left idle.
+declare -A MEM
+for request in 0 100 16000; do
+    log "memory: $IDLE idle connections per server, request of $request bytes first"
+    MEM[ours_$request]="$(timeout 180 $TOOL idle "$OUR_PORT" "$IDLE" "$(worker_pids "$OUR_PID")" 170 "$request")"
+    MEM[nginx_$request]="$(timeout 180 $TOOL idle "$NGINX_PORT" "$IDLE" "$(worker_pids "$NGINX_PID")" 170 "$request")"
+done
 stop_ours
 stop_nginx
 
@@ -421,13 +426,19 @@ $( [[ -n "$PARENT_BEFORE" ]] && echo "| stage 5 at $BASELINE_REV | $(syscall_sum
 
 ## Memory per idle connection
 
-Target: ours <= nginx. RSS of the one worker in KiB, bytes per connection = (after - before) x
-1024 / $IDLE.
+Target: ours <= nginx, whatever the connection's last request was (issue 13: a connection must
+not keep what a large request grew). RSS of the one worker in KiB, bytes per connection =
+(after - before) x 1024 / $IDLE. Each connection first sent nothing, one small GET, or one GET of
+about 16 KiB (read its answer), then stayed idle.
 
-| server | RSS before (KiB) | RSS with $IDLE idle (KiB) | bytes per idle connection |
-|---|---|---|---|
-| stage 5 | $(mem_row "$MEM_OURS") |
-| nginx | $(mem_row "$MEM_NGINX") |
+| server | request before idling | RSS before (KiB) | RSS with $IDLE idle (KiB) | bytes per idle connection |
+|---|---|---|---|---|
+| stage 5 | none | $(mem_row "${MEM[ours_0]}") |
+| nginx | none | $(mem_row "${MEM[nginx_0]}") |
+| stage 5 | ~100 bytes | $(mem_row "${MEM[ours_100]}") |
+| nginx | ~100 bytes | $(mem_row "${MEM[nginx_100]}") |
+| stage 5 | ~16 KiB | $(mem_row "${MEM[ours_16000]}") |
+| nginx | ~16 KiB | $(mem_row "${MEM[nginx_16000]}") |
 
 ## Timers (Google Benchmark)
 

@@ -9,12 +9,18 @@
  * The basics of earlier mechanisms (a worker or the parent SIGKILLed while idle, SIGTERM) are in
  * the stage 2 and 3 suites; slowloris, which needs the idle timeout, is in stage5/timeout_test.
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -259,6 +265,74 @@ TEST_F(Faults, PipeliningClientThatNeverReadsIsThrottledAndStallsNobody) {
   EXPECT_TRUE(harness::serves_a_new_client(port()));
   const long rss_after = harness::rss_kib(worker_);
   EXPECT_LT(rss_after - rss_before, 4 * 1024)
+      << "the worker's RSS grew from " << rss_before << " to " << rss_after << " KiB";
+}
+
+// One connection gets a bounded share of its worker per loop turn (HttpConn::kMaxBytesPerTurn).
+// The download client makes its receive buffer huge and reads nothing, so the worker can send
+// about 100 MiB before the socket is full: without the bound it does so in one sendfile loop,
+// and a request on another connection waits for all of it. With the bound, that request is
+// answered after a few shares of 256 KiB.
+TEST_F(Faults, AFastDownloadDoesNotHoldUpTheWorkersOtherConnections) {
+  ASSERT_NO_FATAL_FAILURE(start_one_worker());
+  const std::string huge = docroot_.root() + "/huge.bin";
+  const int created = open(huge.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_NE(created, -1);
+  ASSERT_EQ(ftruncate(created, 4LL << 30), 0);  // 4 GiB sparse: zeros from the page cache
+  close(created);
+  Client other(port());
+  ASSERT_TRUE(harness::first_exchange(other));  // on the same (only) worker
+
+  // SO_RCVBUFFORCE (root only) before connect(), so that the window scale allows it all.
+  const int download = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_NE(download, -1);
+  const int bytes = 256 << 20;
+  if (setsockopt(download, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    close(download);
+    GTEST_SKIP() << "SO_RCVBUFFORCE needs CAP_NET_ADMIN";
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(download, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string request = harness::get_request("/huge.bin");
+  ASSERT_EQ(send(download, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  const auto queued = [&] {
+    int n = 0;
+    return ioctl(download, FIONREAD, &n) == 0 ? n : -1;
+  };
+  EXPECT_TRUE(harness::wait_until([&] { return queued() > (1 << 20); })) << "no download";
+  EXPECT_TRUE(harness::next_exchange(other));
+  const int when_answered = queued();
+  EXPECT_LT(when_answered, 32 << 20)
+      << "the other request waited for " << when_answered << " bytes of the download";
+  close(download);
+  unlink(huge.c_str());
+}
+
+// A connection that sent one large request and went idle keeps none of the buffers that request
+// grew: two bytes held per byte an attacker sends would last as long as the timeout allows.
+TEST_F(Faults, IdleConnectionsDoNotKeepWhatALargeRequestGrew) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine: RSS cannot tell";
+#endif
+  ASSERT_NO_FATAL_FAILURE(start_one_worker());
+  ASSERT_TRUE(harness::serves_a_new_client(port()));
+  const long rss_before = harness::rss_kib(worker_);
+  const std::string pad = "X-Pad: " + std::string(7900, 'a') + "\r\n";
+  const std::string large = "GET /index.html HTTP/1.1\r\nHost: x\r\n" + pad + pad + "\r\n";
+  std::vector<Client> idle;
+  for (int i = 0; i < 400; ++i) {
+    idle.emplace_back(port());
+    ASSERT_TRUE(idle.back().send_all(large));
+    const auto response = harness::read_response(idle.back());
+    ASSERT_TRUE(response.has_value() && response->status == 200) << "connection " << i;
+  }
+  const long rss_after = harness::rss_kib(worker_);
+  // Kept, 400 x 24 KiB would be about 9.4 MiB; freed, a few hundred bytes each.
+  EXPECT_LT(rss_after - rss_before, 2 * 1024)
       << "the worker's RSS grew from " << rss_before << " to " << rss_after << " KiB";
 }
 

@@ -78,6 +78,7 @@ open(f"{root}/10k.bin", "wb").write(bytes(i % 251 for i in range(10 * 1024)))
 open(f"{root}/1m.bin", "wb").write(bytes(i % 251 for i in range(1024 * 1024)))
 EOF
 [[ $(stat -c %s "$WWW/index.html") -eq 612 ]] || { log "index.html is not 612 bytes"; exit 1; }
+truncate -s 4G "$WWW/4g.bin"  # sparse: the fairness case reads zeros from the page cache
 declare -A FILE_PATH=([612B]=/index.html [10KiB]=/10k.bin [1MiB]=/1m.bin)
 
 # --- servers ---------------------------------------------------------------------------------
@@ -204,6 +205,24 @@ if git -C "$ROOT_DIR" cat-file -e "$BASELINE_REV^{commit}" 2>/dev/null; then
     count_parent_syscalls before "$OUT/baseline/stage5_timer_wheel/server"
     PARENT_BEFORE=1
 fi
+
+# --- fairness: small requests beside a download as fast as the client can read -----------------
+# (pinned servers, 1 worker: both connections land on the same worker)
+log "fairness: /index.html on one connection while another downloads /4g.bin, 2 x (ours, nginx)"
+FAIR_OURS=()
+FAIR_NGINX=()
+for run in 1 2; do
+    FAIR_OURS+=("$(timeout 60 $TOOL fairness "$OUR_PORT" /4g.bin /index.html 5)")
+    FAIR_NGINX+=("$(timeout 60 $TOOL fairness "$NGINX_PORT" /4g.bin /index.html 5)")
+done
+# fair_cell NAME: "p99 ms | max ms | requests | MB downloaded" of each run, runs separated by " / ".
+fair_cell() {
+    local -n runs="$1"
+    local run out=()
+    for run in "${runs[@]}"; do out+=("$(echo "$run" | awk '{print $1 " / " $2 " / " $3 " / " $4}')"); done
+    local IFS=";"
+    echo "${out[*]}"
+}
 
 # --- the same under load: perf counts every system call of the worker during one wrk run -------
 # (optional: needs perf with tracepoints; epoll_wait is then shared by many ready connections)
@@ -423,6 +442,20 @@ before the acknowledgement.
 |---|---|---|
 | stage 5 now | $(syscall_summary_n "$OUT/strace-parent-now.txt" "$PARENT_N") |
 $( [[ -n "$PARENT_BEFORE" ]] && echo "| stage 5 at $BASELINE_REV | $(syscall_summary_n "$OUT/strace-parent-before.txt" "$PARENT_N") |" )
+
+## Fairness: small requests beside a fast download
+
+Target (issue 13): while one client downloads a 4 GiB file as fast as it can, small requests on
+another connection of the same worker: p99 <= 10 ms, max <= 50 ms. One worker each (pinned to
+CPU 0, as above), \`tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`: a Python client
+downloads on one connection while another sends \`GET /index.html\` on a keep-alive connection
+every 2 ms; two runs each, interleaved. We send at most 256 KiB of a file per connection and
+loop turn; nginx 1.22 sends at most 2 MiB (\`sendfile_max_chunk\`'s default).
+
+| server | p99 ms / max ms / requests / MB downloaded, per run |
+|---|---|
+| stage 5 | $(fair_cell FAIR_OURS) |
+| nginx | $(fair_cell FAIR_NGINX) |
 
 ## Memory per idle connection
 

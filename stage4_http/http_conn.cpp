@@ -125,7 +125,8 @@ void HttpConn::start_response(const HttpRequest* request, HttpStatus status) {
     }
   }
   // RFC 9110 §13.1.3: not modified since the client's copy (to the second, as Last-Modified).
-  if (status == HttpStatus::ok && file_.mtime.tv_sec <= request->if_modified_since)
+  if (status == HttpStatus::ok && request->if_modified_since >= 0 &&
+      file_.mtime.tv_sec <= request->if_modified_since)
     status = HttpStatus::not_modified;
   if (status == HttpStatus::ok || status == HttpStatus::not_modified) {
     append_response_head(head_, status, static_cast<std::uint64_t>(file_.size),

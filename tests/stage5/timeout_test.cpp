@@ -6,7 +6,6 @@
  * The server runs with --timeout 1 on 1 s wheel slots, so a stalled connection must be closed
  * after more than T = 1 s and, allowing for scheduling on a busy machine, before T + 1.5 s.
  */
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>

@@ -17,6 +17,7 @@ import math
 import os
 import re
 import socket
+import subprocess
 import statistics
 import sys
 import time
@@ -85,51 +86,54 @@ def connections(port, path, n):
     return 0
 
 
-def fairness(port, big_path, small_path, seconds):
-    """While one connection downloads `big_path` as fast as it can (again and again), another
-    connection of the same worker asks for `small_path` in a loop: prints the small requests' p99
-    and max latency in ms, how many were made, and the MB downloaded meanwhile."""
-    import threading
+def download(port, path, seconds):
+    """Downloads `path` again and again, as fast as it can, for `seconds`; prints the MB read."""
     stop = time.monotonic() + seconds
-    downloaded = [0]
+    total = 0
+    req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    view = bytearray(1 << 20)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        while time.monotonic() < stop:
+            s.sendall(req)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += s.recv(65536)
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            left = int(re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head).group(1)) - len(rest)
+            while left > 0 and time.monotonic() < stop:
+                n = s.recv_into(view, min(len(view), left))
+                if n == 0:
+                    break
+                left -= n
+                total += n
+            if left > 0:
+                break
+    print(f"{total / 1e6:.0f}")
+    return 0
 
-    def download():
-        req = f"GET {big_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            while time.monotonic() < stop:
-                s.sendall(req)
-                buf = b""
-                while b"\r\n\r\n" not in buf:
-                    buf += s.recv(65536)
-                head, _, rest = buf.partition(b"\r\n\r\n")
-                left = int(re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head).group(1)) - len(rest)
-                view = bytearray(1 << 20)
-                while left > 0 and time.monotonic() < stop:
-                    n = s.recv_into(view, min(len(view), left))
-                    if n == 0:
-                        return
-                    left -= n
-                    downloaded[0] += n
-                if left > 0:
-                    return
 
-    thread = threading.Thread(target=download)
-    thread.start()
+def fairness(port, big_path, small_path, seconds):
+    """While another process downloads `big_path` as fast as it can, asks for `small_path` on one
+    keep-alive connection of the same worker every 2 ms: prints the small requests' p99 and max
+    latency in ms, how many were made, and the MB downloaded meanwhile."""
+    downloader = subprocess.Popen([sys.executable, __file__, "download", str(port), big_path,
+                                   str(seconds)], stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)  # the download is under way
     latencies = []
+    stop = time.monotonic() + seconds - 0.7
     req = f"GET {small_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         buf = b""
-        while time.monotonic() < stop - 0.2:
+        while time.monotonic() < stop:
             start = time.monotonic()
             s.sendall(req)
             buf = read_response(s, buf)
             latencies.append((time.monotonic() - start) * 1000)
             time.sleep(0.002)
-    thread.join()
+    downloaded = downloader.communicate(timeout=seconds + 30)[0].strip()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"{p99:.2f} {latencies[-1]:.2f} {len(latencies)} {downloaded[0] / 1e6:.0f}")
+    print(f"{p99:.2f} {latencies[-1]:.2f} {len(latencies)} {downloaded}")
     return 0
 
 
@@ -318,6 +322,8 @@ def main(argv):
         return wait_port(int(argv[2]), float(argv[3]))
     if cmd == "requests":
         return requests(int(argv[2]), argv[3], int(argv[4]))
+    if cmd == "download":
+        return download(int(argv[2]), argv[3], float(argv[4]))
     if cmd == "fairness":
         return fairness(int(argv[2]), argv[3], argv[4], float(argv[5]))
     if cmd == "connections":

@@ -272,7 +272,7 @@ TEST_F(Faults, PipeliningClientThatNeverReadsIsThrottledAndStallsNobody) {
 // The download client makes its receive buffer huge and reads nothing, so the worker can send
 // about 100 MiB before the socket is full: without the bound it does so in one sendfile loop,
 // and a request on another connection waits for all of it. With the bound, that request is
-// answered after a few shares of 256 KiB.
+// answered after a few shares of 1 MiB.
 TEST_F(Faults, AFastDownloadDoesNotHoldUpTheWorkersOtherConnections) {
   ASSERT_NO_FATAL_FAILURE(start_one_worker());
   const std::string huge = docroot_.root() + "/huge.bin";

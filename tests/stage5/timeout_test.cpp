@@ -180,27 +180,4 @@ TEST_F(Timeout, BadTimeoutsAreUsageErrors) {
   }
 }
 
-// The book's wheel counts alarms: a worker stopped for 5 s gets one SIGALRM for all of them, and
-// every deadline slides by 4 s (here the connection was closed 1.8 s after the worker went on).
-// The clocked wheel catches up at once: the connection, idle for 5 s of a 2 s timeout, is closed
-// within one slot of the worker running again.
-TEST(ClockedTimeout, AWorkerStoppedForFiveSecondsClosesItsIdleConnectionOnceContinued) {
-  DocRoot docroot;
-  ServerProcess server({{"--workers", "1", "--root", docroot.root(), "--timeout", "2"}});
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = harness::wait_for_workers(server, 1);
-  ASSERT_EQ(workers.size(), 1u);
-  Client client(server.port());
-  ASSERT_TRUE(harness::first_exchange(client));  // then idle, keep-alive
-  {
-    harness::FrozenProcess frozen(workers[0], harness::FrozenProcess::How::sigstop);
-    ASSERT_TRUE(frozen.frozen()) << frozen.error();
-    std::this_thread::sleep_for(Millis(5000));  // the stop itself, not a wait for a condition
-  }
-  const auto continued = Clock::now();
-  ASSERT_TRUE(client.wait_closed(Millis(4000))) << "never closed";
-  const auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - continued);
-  EXPECT_LE(elapsed.count(), 1000 + 300) << "one slot (1 s) and a margin after the continue";
-}
-
 }  // namespace

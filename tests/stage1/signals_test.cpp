@@ -50,6 +50,7 @@ void expect_clean_stop(int sig) {
                                   << server.stderr_text();
   EXPECT_EQ(*status, 0) << server.stderr_text();
   EXPECT_TRUE(client.wait_closed(Millis(500))) << "the open connection was not closed";
+  EXPECT_FALSE(Client(server.port(), Millis(200)).connected()) << "still accepting";
   EXPECT_TRUE(harness::wait_until([&] { return kill(-server.pid(), 0) == -1; }, kStopDeadline))
       << "a process of the server outlived it";
   EXPECT_NE(server.stderr_text().find(std::string("got SIG") + sigabbrev_np(sig)),
@@ -132,19 +133,9 @@ TEST(Signals, StraySignalsNeitherKillNorStopAnyProcess) {
   EXPECT_FALSE(server.wait_exit(Millis(0)).has_value()) << server.stderr_text();
 }
 
+// nginx's graceful stop: idle connections are closed at once, new ones refused, exit 0.
 TEST(Signals, SigquitClosesIdleConnectionsRefusesNewOnesAndExitsZero) {
-  ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  Client idle = open_connection(server);
-  ASSERT_TRUE(idle.connected());
-  server.signal(SIGQUIT);
-  const auto status = server.wait_exit(kStopDeadline);
-  ASSERT_TRUE(status.has_value()) << "no exit within " << kStopDeadline.count() << " ms\n"
-                                  << server.stderr_text();
-  EXPECT_EQ(*status, 0) << server.stderr_text();
-  EXPECT_TRUE(idle.wait_closed(Millis(500))) << "the idle connection was not closed";
-  EXPECT_FALSE(Client(server.port(), Millis(200)).connected()) << "still accepting after SIGQUIT";
-  EXPECT_NE(server.stderr_text().find("got SIGQUIT"), std::string::npos) << server.stderr_text();
+  expect_clean_stop(SIGQUIT);
 }
 
 /** Makes @p client a connection that has something left to send but will never be read. */

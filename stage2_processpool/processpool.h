@@ -219,6 +219,7 @@ int ProcessPool<T>::run_parent() {
     check_answers();
     if (stopping_ && Clock::now() >= kill_at_) kill_stragglers();
   }
+  handle_signals();  // a stop that came with the last worker's death is still a stop
   if (stopping_) {
     log_line("all workers stopped, exiting");
     return 0;

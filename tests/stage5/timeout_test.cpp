@@ -8,9 +8,13 @@
  */
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -178,6 +182,87 @@ TEST_F(Timeout, BadTimeoutsAreUsageErrors) {
     EXPECT_EQ(result.exit_status, 2) << value << ": " << result.err;
     EXPECT_NE(result.err.find("--timeout"), std::string::npos) << result.err;
   }
+}
+
+// The book's wheel counts alarms: a worker stopped for 5 s gets one SIGALRM for all of them, and
+// every deadline slides by 4 s (here the connection was closed 1.8 s after the worker went on).
+// The clocked wheel catches up at once: the connection, idle for 5 s of a 2 s timeout, is closed
+// within one slot of the worker running again.
+TEST(ClockedTimeout, AWorkerStoppedForFiveSecondsClosesItsIdleConnectionOnceContinued) {
+  DocRoot docroot;
+  ServerProcess server({{"--workers", "1", "--root", docroot.root(), "--timeout", "2"}});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const auto workers = harness::wait_for_workers(server, 1);
+  ASSERT_EQ(workers.size(), 1u);
+  Client client(server.port());
+  ASSERT_TRUE(harness::first_exchange(client));  // then idle, keep-alive
+  // The worker answers SIGUSR1 in a later turn than the one that wrote the response: it is done
+  // with that turn (and its timer refresh), so the connection is idle from here.
+  ASSERT_EQ(harness::open_connections(server, workers[0]), 1);
+  {
+    harness::FrozenProcess frozen(workers[0], harness::FrozenProcess::How::sigstop);
+    ASSERT_TRUE(frozen.frozen()) << frozen.error();
+    std::this_thread::sleep_for(Millis(5000));  // the stop itself, not a wait for a condition
+  }
+  const auto continued = Clock::now();
+  ASSERT_TRUE(client.wait_closed(Millis(4000))) << "never closed";
+  const auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - continued);
+  EXPECT_LE(elapsed.count(), 1000 + 300) << "one slot (1 s) and a margin after the continue";
+}
+
+// A worker kept busy by a download as fast as loopback allows still turns its loop often (one
+// share of the file per turn), so SIGALRM is read and the wheel keeps time: an idle connection
+// of the same worker closes after its 2 s timeout, within one 1 s slot and a margin.
+TEST(ClockedTimeout, AnIdleConnectionOfABusyWorkerClosesWithinOneSlotOfItsDeadline) {
+  DocRoot docroot;
+  const std::string huge = docroot.root() + "/huge.bin";
+  const int created = open(huge.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_NE(created, -1);
+  ASSERT_EQ(ftruncate(created, 64LL << 30), 0);  // 64 GiB sparse: longer than the test
+  close(created);
+  ServerProcess server({{"--workers", "1", "--root", docroot.root(), "--timeout", "2"}});
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const auto workers = harness::wait_for_workers(server, 1);
+  ASSERT_EQ(workers.size(), 1u);
+  Client idle(server.port());
+  ASSERT_TRUE(harness::first_exchange(idle));
+  const auto idle_since = Clock::now();
+  ASSERT_EQ(harness::open_connections(server, workers[0]), 1);  // its turn (and refresh) is over
+
+  // The downloader reads as fast as it can: a big window, and MSG_TRUNC discards without a copy.
+  const int download = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_NE(download, -1);
+  const int window = 64 << 20;
+  setsockopt(download, SOL_SOCKET, SO_RCVBUFFORCE, &window, sizeof window);  // root only
+  const timeval tick{0, 100 * 1000};
+  ASSERT_EQ(setsockopt(download, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick), 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(download, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const std::string request = harness::get_request("/huge.bin");
+  ASSERT_EQ(send(download, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  std::atomic<bool> done{false};
+  std::atomic<long long> received{0};
+  std::thread reader([&] {
+    while (!done) {
+      const ssize_t n = recv(download, nullptr, 1 << 30, MSG_TRUNC);
+      if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) break;
+      if (n > 0) received += n;
+    }
+  });
+  const bool closed = idle.wait_closed(Millis(6000));
+  const auto elapsed = std::chrono::duration_cast<Millis>(Clock::now() - idle_since);
+  const long long by_then = received;
+  done = true;
+  reader.join();
+  close(download);
+  ASSERT_TRUE(closed) << "never closed";
+  EXPECT_GT(by_then, 64LL << 20) << "the worker was not kept busy";
+  EXPECT_GE(elapsed.count(), 2000 - 50) << "closed before its timeout";
+  EXPECT_LE(elapsed.count(), 2000 + 1000 + 500) << "later than one slot and a 500 ms margin";
 }
 
 }  // namespace

@@ -530,6 +530,47 @@ def check_excerpts(root, report):
 # Driver
 
 
+ASSERT_CALL = re.compile(r"\bassert\s*\(")
+SIDE_EFFECT = [
+    (re.compile(r"\b(?!sizeof\b|alignof\b|decltype\b)[A-Za-z_]\w*\s*\("), "a call"),
+    (re.compile(r"(?<![=!<>])=(?!=)"), "an assignment"),
+    (re.compile(r"\+\+|--"), "an increment or decrement"),
+]
+
+
+def assert_argument(text, start):
+    """The text between the parentheses of the assert( whose '(' ends at `start`."""
+    depth = 1
+    for i in range(start, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+    return text[start:]
+
+
+def check_asserts(root, stages, use_git, report):
+    """Under NDEBUG an assert's expression is not evaluated: it must not do anything."""
+    for _, stage in stages:
+        for rel in source_files(root, stage, use_git):
+            if not rel.endswith((".h", ".cpp", ".c")):
+                continue
+            text = "\n".join(read_lines(os.path.join(root, stage, rel)))
+            code = re.sub(r"//[^\n]*|/\*.*?\*/", lambda m: " " * len(m.group()), text,
+                          flags=re.S)
+            for match in ASSERT_CALL.finditer(code):
+                argument = assert_argument(code, match.end())
+                for pattern, what in SIDE_EFFECT:
+                    if pattern.search(argument):
+                        line = code.count("\n", 0, match.start()) + 1
+                        report.add(f"{stage}/{rel}:{line}",
+                                   f"assert({argument.strip()}) has a side effect ({what}): "
+                                   "under NDEBUG it is not evaluated")
+                        break
+
+
 def run_checks(root, build=True):
     """Run every check on the repository at `root`; returns (report, number of stages)."""
     report = Report()
@@ -543,6 +584,7 @@ def run_checks(root, build=True):
         report.add(root, "no stage directories (stageN_name/) found")
     use_git = git_toplevel(root) is not None
     check_manifests(root, stages, use_git, report)
+    check_asserts(root, stages, use_git, report)
     if build and stages:
         check_builds(root, stages, use_git, report)
     check_excerpts(root, report)
@@ -697,6 +739,15 @@ def break_git_ignored(root):
     write(os.path.join(root, "stage2_two/run.log"), "output of a run\n")
 
 
+def break_assert(root):
+    """(k) a side effect inside assert(): gone under NDEBUG."""
+    write(os.path.join(root, "stage2_two/check.h"),
+          "#include <assert.h>\n#include <stdio.h>\n\n"
+          "static inline void check(void) {\n  assert(puts(\"x\") >= 0);\n}\n")
+    edit(os.path.join(root, "notes/02-two.md"), "| `main.c` | changed |",
+         "| `main.c` | changed |\n| `check.h` | added |")
+
+
 SELF_TEST_CASES = [
     # (description, breaker, expected substrings in the output, or None for "must pass")
     ("clean tree passes", None, None),
@@ -719,6 +770,8 @@ SELF_TEST_CASES = [
      ["stage2_two: stage has no notes"]),
     ("(j) stale quoted diff fails", break_quoted_diff,
      ["notes/README.md:", "quoted diff of stage1_one -> stage2_two is stale"]),
+    ("(k) side effect inside assert fails", break_assert,
+     ["stage2_two/check.h:5: assert(puts(\"x\") >= 0) has a side effect (a call)"]),
 ]
 
 

@@ -2,13 +2,13 @@
 # Runs the GoogleTest suite of each stage given and prints one final line over all of them:
 # "N passed, N failed" (test cases). Exits non-zero when anything failed.
 #   tools/run_tests.sh "1 2 3" [SERVER]
-# Each suite runs as two shards in parallel (GoogleTest sharding): most tests wait on a server,
-# so two shards halve the wall time on two cores.
+# Each suite runs as four shards in parallel (GoogleTest sharding): most tests wait on a server
+# (a timeout, a grace period, a client's pace), so four shards on two cores quarter the wall time.
 set -uo pipefail
 
 stages=$1
 server=${2:-}
-shards=${TEST_SHARDS:-2}
+shards=${TEST_SHARDS:-4}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/tests"
 [[ "${SANITIZE:-}" == 1 ]] && build="$root/build/tests-sanitize"

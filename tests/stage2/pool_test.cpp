@@ -342,12 +342,12 @@ TEST_P(FrozenWorker, StrandsNoConnectionAndIsHandedConnectionsAgainOnceThawed) {
     GTEST_SKIP() << "cannot ptrace here: " << frozen.error();
   ASSERT_TRUE(frozen.frozen()) << frozen.error();
 
-  for (int i = 0; i < 12; ++i) {  // sequential clients, spaced as people would be
+  for (int i = 0; i < 6; ++i) {  // sequential clients, spaced as people would be
     const auto start = Clock::now();
     Client client(server.port());
     EXPECT_TRUE(harness::first_exchange(client)) << "client " << i;
     EXPECT_LT(since(start), Millis(1000)) << "client " << i << "\n" << server.stderr_text();
-    std::this_thread::sleep_for(Millis(250));  // the clients' spacing, not a wait for the server
+    std::this_thread::sleep_for(Millis(100));  // the clients' spacing, not a wait for the server
   }
   const auto burst_start = Clock::now();
   std::vector<Client> burst;
@@ -378,12 +378,12 @@ TEST(Pool, ASigusr1FloodOnTheParentDelaysNoNewConnection) {
   std::optional<int> status;
   {
     harness::SignalFlood flood(server.pid(), SIGUSR1, Millis(6000));
-    const auto end = Clock::now() + Millis(3000);
+    const auto end = Clock::now() + Millis(1200);
     for (int i = 0; Clock::now() < end; ++i) {
       const auto start = Clock::now();
       ASSERT_TRUE(harness::serves_a_new_client(server.port())) << "client " << i;
       EXPECT_LT(since(start), Millis(500)) << "client " << i << " waited behind the flood";
-      std::this_thread::sleep_for(Millis(300));  // the clients' pace
+      std::this_thread::sleep_for(Millis(200));  // the clients' pace
     }
     server.signal(SIGTERM);
     status = server.wait_exit(Millis(2000));

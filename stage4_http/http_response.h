@@ -31,9 +31,6 @@ std::string_view content_type_for(std::string_view path);
  */
 std::string_view http_date_now();
 
-/** `t` (seconds since the epoch, UTC) as an IMF-fixdate, e.g. for Last-Modified. */
-std::string http_date(time_t t);
-
 /**
  * Appends a complete response header block, ending in CRLF CRLF, to `out`:
  * status line, Date, Server: prefork/1.0, Content-Length, Content-Type, Last-Modified

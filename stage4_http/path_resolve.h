@@ -17,27 +17,17 @@
 #include "http_parser.h"
 #include "unique_fd.h"
 
-/** Result of resolve_target(): when status is ok, `relative` is safe to open under the root. */
-struct ResolvedPath {
-  HttpStatus status = HttpStatus::bad_request;  ///< ok, 400, 403 or 404
-  std::string relative;  ///< e.g. "index.html", "docs/a.css"; never "/..." nor a ".." segment.
-};
-
 /**
- * Turns a request target into a relative path. Pure; runs in a worker, once per request.
+ * Turns a request target into a path relative to the root, written into @p relative (the
+ * connection's string, reused), e.g. "index.html" or "docs/a.css", never "/..." nor a ".."
+ * segment. Returns ok, 400, 403 or 404; @p relative means something only with ok. Pure; runs
+ * in a worker, once per request.
  *
  * Strips "?query" and "#fragment", percent-decodes each segment (RFC 3986 §2.1; a bad %xx
  * or a NUL -> 400; an encoded '/' (%2F) -> 404, since no file name can contain '/'),
  * removes "." and ".." segments (RFC 3986 §5.2.4; climbing above the root -> 403), collapses
  * empty segments ("//"), and appends "index.html" when the path names a directory ("/",
  * "/docs/", "/docs/.").
- */
-ResolvedPath resolve_target(std::string_view target);
-
-/**
- * Same as resolve_target(target), but writes into a caller-owned string (the connection's), so
- * the hot path makes no temporary strings. `relative` is meaningful only when the result is
- * HttpStatus::ok.
  */
 HttpStatus resolve_target(std::string_view target, std::string& relative);
 
@@ -57,20 +47,14 @@ struct OpenedFile {
 bool openat2_available(int root_dir_fd);
 
 /**
- * Opens `relative` under the directory `root_dir_fd` with openat2(RESOLVE_BENEATH |
+ * Opens `file.relative` under the directory `root_dir_fd` with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_MAGICLINKS), so that neither "..", an absolute path nor a symlink can reach
  * outside the root; symlinks that stay inside are followed. A directory named with its trailing
  * '/' is replaced by its "index.html" (same rules); without it, the status is 301 (the client
  * must ask for "dir/"). Status: ok; 301; 403 for an escape attempt (EXDEV, ELOOP), EACCES,
  * or anything but a regular file (FIFOs are opened O_NONBLOCK so they cannot block);
- * 404 for ENOENT, ENOTDIR, ENAMETOOLONG; 500 otherwise (e.g. EMFILE). Runs in a worker, once
- * per request.
- */
-OpenedFile open_under_root(int root_dir_fd, const std::string& relative);
-
-/**
- * Same as open_under_root(root_dir_fd, file.relative), but fills a caller-owned OpenedFile
- * that is reused per connection (no allocation): `file.relative` is the input and becomes
- * the path actually opened; any fd the handle held before is closed first.
+ * 404 for ENOENT, ENOTDIR, ENAMETOOLONG; 500 otherwise (e.g. EMFILE). Fills @p file, the
+ * connection's, reused: `file.relative` becomes the path actually opened, and any fd it held
+ * before is closed first. Runs in a worker, once per request.
  */
 void open_under_root(int root_dir_fd, OpenedFile& file);

@@ -5,6 +5,9 @@
  */
 #include "http_response.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include <charconv>
 
 namespace {
@@ -18,62 +21,22 @@ void append_number(std::string& out, std::uint64_t n) {
   out.append(buf, result.ptr);
 }
 
-/** Writes two decimal digits. */
-char* put2(char* p, int n) {
-  *p++ = static_cast<char>('0' + n / 10);
-  *p++ = static_cast<char>('0' + n % 10);
-  return p;
-}
-
-/** Copies a string literal's characters (no NUL). */
-char* put(char* p, std::string_view s) {
-  for (char c : s) *p++ = c;
-  return p;
-}
-
-/**
- * Formats `t` as an IMF-fixdate into buf[0..29). Civil date from H. Hinnant's
- * civil_from_days: exact for the proleptic Gregorian calendar, no gmtime_r (which may
- * take the tz lock), no strftime (locale-dependent). Clamped to years 0000..9999.
- */
-void format_http_date(std::int64_t t, char* buf) {
-  static constexpr std::string_view kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  constexpr std::int64_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
-  constexpr std::int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
+/** Formats @p t as an IMF-fixdate into buf[0..kDateLength). */
+void format_http_date(time_t t, char* buf) {
+  // English names whatever the locale; years clamped to the four digits the format has room for.
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  constexpr time_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr time_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
   t = t < kMin ? kMin : (t > kMax ? kMax : t);
-  std::int64_t days = t / 86400;
-  std::int64_t secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  const auto weekday = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const auto day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const auto month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  const auto year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
-  char* p = put(buf, kDays[weekday]);
-  p = put(p, ", ");
-  p = put2(p, day);
-  *p++ = ' ';
-  p = put(p, kMonths[month - 1]);
-  *p++ = ' ';
-  p = put2(p, year / 100);
-  p = put2(p, year % 100);
-  *p++ = ' ';
-  p = put2(p, static_cast<int>(secs / 3600));
-  *p++ = ':';
-  p = put2(p, static_cast<int>(secs / 60 % 60));
-  *p++ = ':';
-  p = put2(p, static_cast<int>(secs % 60));
-  put(p, " GMT");
+  tm parts{};
+  gmtime_r(&t, &parts);
+  char text[64];
+  snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[parts.tm_wday],
+           parts.tm_mday, kMonths[parts.tm_mon], parts.tm_year + 1900, parts.tm_hour,
+           parts.tm_min, parts.tm_sec);
+  memcpy(buf, text, kDateLength);
 }
 
 /** One row of kMimeTypes: a file extension and its Content-Type. */
@@ -165,12 +128,6 @@ std::string_view http_date_now() {
     cached_second = now.tv_sec;
   }
   return std::string_view(cached_date, kDateLength);
-}
-
-std::string http_date(time_t t) {
-  char buf[kDateLength];
-  format_http_date(t, buf);
-  return std::string(buf, kDateLength);
 }
 
 void append_response_head(std::string& out, HttpStatus status, std::uint64_t content_length,

@@ -159,13 +159,6 @@ HttpStatus resolve_target(std::string_view target, std::string& relative) {
   return HttpStatus::ok;
 }
 
-ResolvedPath resolve_target(std::string_view target) {
-  ResolvedPath result;
-  result.status = resolve_target(target, result.relative);
-  if (result.status != HttpStatus::ok) result.relative.clear();
-  return result;
-}
-
 bool openat2_available(int root_dir_fd) {
   const UniqueFd root(open_beneath(root_dir_fd, "."));
   return root || errno != ENOSYS;
@@ -179,9 +172,3 @@ void open_under_root(int root_dir_fd, OpenedFile& file) {
   if (file.status != HttpStatus::ok) file.fd.reset();  // never hand out a refused fd
 }
 
-OpenedFile open_under_root(int root_dir_fd, const std::string& relative) {
-  OpenedFile file;
-  file.relative = relative;
-  open_under_root(root_dir_fd, file);
-  return file;
-}

@@ -47,8 +47,9 @@ void check_request(const HttpRequest& r) {
   }
   if (r.minor_version != 0 && r.minor_version != 1) die("bad minor version");
   if (r.content_length > HttpParser::kMaxBody) die("body over the limit accepted");
-  const ResolvedPath p = resolve_target(r.target);
-  if (p.status == HttpStatus::ok && (p.relative.empty() || p.relative[0] == '/')) {
+  std::string relative;
+  if (resolve_target(r.target, relative) == HttpStatus::ok &&
+      (relative.empty() || relative[0] == '/')) {
     die("resolved path not relative");
   }
 }

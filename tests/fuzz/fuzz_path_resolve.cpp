@@ -112,12 +112,15 @@ void check_opened(const Fixture& f, const OpenedFile& file) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   const Fixture& f = get_fixture();
   const std::string_view target(reinterpret_cast<const char*>(bytes), size);
-  const ResolvedPath resolved = resolve_target(target);
-  if (resolved.status == HttpStatus::ok) {
-    check_relative(resolved.relative);
-    check_opened(f, open_under_root(f.root_fd, resolved.relative));
+  OpenedFile file;
+  if (resolve_target(target, file.relative) == HttpStatus::ok) {
+    check_relative(file.relative);
+    open_under_root(f.root_fd, file);
+    check_opened(f, file);
   }
   // open_under_root() must also hold on its own, whatever string it is given.
-  check_opened(f, open_under_root(f.root_fd, std::string(target)));
+  file.relative.assign(target);
+  open_under_root(f.root_fd, file);
+  check_opened(f, file);
   return 0;
 }

@@ -66,18 +66,30 @@ bool is_flag_given_a_value(const char* word, int letter, const option* options) 
   return false;
 }
 
+// clang-format off
+const option kLongOptions[] = {
+    {"host", required_argument, nullptr, 'H'},
+    {"port", required_argument, nullptr, 'p'},
+    {"verbose", no_argument, nullptr, 'v'},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+// clang-format on
+
+/** Exits with a usage error for what getopt_long() refused (@p c is ':' or '?'). */
+[[noreturn]] void reject(int c, char** argv) {
+  const char* word = argv[optind - 1];
+  if (c == ':') usage_error("missing value for option", word);
+  // getopt reports an unknown short option in optopt, an unknown long one in argv.
+  if (is_flag_given_a_value(word, optopt, kLongOptions))
+    usage_error("this option takes no value:", word);
+  const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
+  usage_error("unknown option", optopt != 0 ? short_option : word);
+}
+
 }  // namespace
 
 Options parse_options(int argc, char** argv) {
-  // clang-format off
-  static const option kLongOptions[] = {
-      {"host", required_argument, nullptr, 'H'},
-      {"port", required_argument, nullptr, 'p'},
-      {"verbose", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
-  // clang-format on
   Options options;
   opterr = 0;  // we print our own messages
   int c;
@@ -97,16 +109,8 @@ Options parse_options(int argc, char** argv) {
       case 'h':
         fputs(kUsage, stdout);
         exit(0);
-      case ':':
-        usage_error("missing value for option", argv[optind - 1]);
-      default: {
-        // getopt reports an unknown short option in optopt, an unknown long one in argv.
-        const char* word = argv[optind - 1];
-        if (is_flag_given_a_value(word, optopt, kLongOptions))
-          usage_error("this option takes no value:", word);
-        const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
-        usage_error("unknown option", optopt != 0 ? short_option : word);
-      }
+      default:
+        reject(c, argv);
     }
   }
   if (optind < argc) usage_error("unexpected argument", argv[optind]);

@@ -49,6 +49,12 @@ long parse_number(const char* text, long min, long max, const char* what) {
   return value;
 }
 
+/** One worker per CPU, within 1..kMaxWorkers. */
+int default_workers() {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : static_cast<int>(cpus);
+}
+
 /** True when @p text is an IPv4 or IPv6 literal; host names are refused (no DNS lookup). */
 bool is_ip_address(const char* text) {
   unsigned char buffer[sizeof(struct in6_addr)];
@@ -70,19 +76,31 @@ bool is_flag_given_a_value(const char* word, int letter, const option* options) 
   return false;
 }
 
+// clang-format off
+const option kLongOptions[] = {
+    {"host", required_argument, nullptr, 'H'},
+    {"port", required_argument, nullptr, 'p'},
+    {"workers", required_argument, nullptr, 'w'},
+    {"verbose", no_argument, nullptr, 'v'},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+// clang-format on
+
+/** Exits with a usage error for what getopt_long() refused (@p c is ':' or '?'). */
+[[noreturn]] void reject(int c, char** argv) {
+  const char* word = argv[optind - 1];
+  if (c == ':') usage_error("missing value for option", word);
+  // getopt reports an unknown short option in optopt, an unknown long one in argv.
+  if (is_flag_given_a_value(word, optopt, kLongOptions))
+    usage_error("this option takes no value:", word);
+  const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
+  usage_error("unknown option", optopt != 0 ? short_option : word);
+}
+
 }  // namespace
 
 Options parse_options(int argc, char** argv) {
-  // clang-format off
-  static const option kLongOptions[] = {
-      {"host", required_argument, nullptr, 'H'},
-      {"port", required_argument, nullptr, 'p'},
-      {"workers", required_argument, nullptr, 'w'},
-      {"verbose", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
-  // clang-format on
   Options options;
   opterr = 0;  // we print our own messages
   int c;
@@ -105,22 +123,11 @@ Options parse_options(int argc, char** argv) {
       case 'h':
         fputs(kUsage, stdout);
         exit(0);
-      case ':':
-        usage_error("missing value for option", argv[optind - 1]);
-      default: {
-        // getopt reports an unknown short option in optopt, an unknown long one in argv.
-        const char* word = argv[optind - 1];
-        if (is_flag_given_a_value(word, optopt, kLongOptions))
-          usage_error("this option takes no value:", word);
-        const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
-        usage_error("unknown option", optopt != 0 ? short_option : word);
-      }
+      default:
+        reject(c, argv);
     }
   }
   if (optind < argc) usage_error("unexpected argument", argv[optind]);
-  if (options.workers == 0) {
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    options.workers = cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : static_cast<int>(cpus);
-  }
+  if (options.workers == 0) options.workers = default_workers();
   return options;
 }

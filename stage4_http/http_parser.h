@@ -120,6 +120,12 @@ class HttpParser {
   enum class LineStatus { ok, bad, open };
 
   LineStatus parse_line(const char* data, std::size_t len, std::size_t& pos);
+  /** The line reached head_limit() without a terminator: 414 or 431. */
+  LineStatus too_long();
+  /** The byte after a CR: LF ends the line, anything else is a bare CR (400). */
+  LineStatus end_of_crlf(char next, std::size_t& pos);
+  /** False (and 400) when line_ followed by @p more cannot start a method; moves @p pos. */
+  bool could_be_method(std::string_view more, std::size_t& pos);
   void process_line(std::string_view line);
   void parse_request_line(std::string_view line);
   /** Records HEAD as soon as the request line (or its start) names it. */
@@ -132,14 +138,15 @@ class HttpParser {
   void end_of_headers();
   void parse_content(std::size_t len, std::size_t& pos);
   void fail(HttpStatus status);
-  std::size_t unit_limit() const;
+  /** The limit head_bytes_ counts against: kMaxRequestLine, then kMaxHeaderSection. */
+  std::size_t head_limit() const;
 
   CheckState check_state_ = CheckState::request_line;
   Result result_ = Result::incomplete;
   HttpStatus error_ = HttpStatus::ok;
   HttpRequest request_;
   std::string line_;            ///< The current line, without its terminator.
-  std::size_t unit_bytes_ = 0;  ///< Bytes of the current request line, or of the header section.
+  std::size_t head_bytes_ = 0;  ///< Bytes of the request line, then of the header section.
   bool pending_cr_ = false;     ///< The last byte consumed was a CR; the next must be LF.
   int empty_lines_ = 0;
   bool host_seen_ = false;

@@ -61,6 +61,12 @@ std::string default_root() {
   return binary.substr(0, binary.rfind('/') + 1) + "www";
 }
 
+/** One worker per CPU, within 1..kMaxWorkers. */
+int default_workers() {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : static_cast<int>(cpus);
+}
+
 /** True when @p text is an IPv4 or IPv6 literal; host names are refused (no DNS lookup). */
 bool is_ip_address(const char* text) {
   unsigned char buffer[sizeof(struct in6_addr)];
@@ -82,20 +88,32 @@ bool is_flag_given_a_value(const char* word, int letter, const option* options) 
   return false;
 }
 
+// clang-format off
+const option kLongOptions[] = {
+    {"host", required_argument, nullptr, 'H'},
+    {"port", required_argument, nullptr, 'p'},
+    {"workers", required_argument, nullptr, 'w'},
+    {"root", required_argument, nullptr, 'r'},
+    {"verbose", no_argument, nullptr, 'v'},
+    {"help", no_argument, nullptr, 'h'},
+    {nullptr, 0, nullptr, 0},
+};
+// clang-format on
+
+/** Exits with a usage error for what getopt_long() refused (@p c is ':' or '?'). */
+[[noreturn]] void reject(int c, char** argv) {
+  const char* word = argv[optind - 1];
+  if (c == ':') usage_error("missing value for option", word);
+  // getopt reports an unknown short option in optopt, an unknown long one in argv.
+  if (is_flag_given_a_value(word, optopt, kLongOptions))
+    usage_error("this option takes no value:", word);
+  const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
+  usage_error("unknown option", optopt != 0 ? short_option : word);
+}
+
 }  // namespace
 
 Options parse_options(int argc, char** argv) {
-  // clang-format off
-  static const option kLongOptions[] = {
-      {"host", required_argument, nullptr, 'H'},
-      {"port", required_argument, nullptr, 'p'},
-      {"workers", required_argument, nullptr, 'w'},
-      {"root", required_argument, nullptr, 'r'},
-      {"verbose", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},
-      {nullptr, 0, nullptr, 0},
-  };
-  // clang-format on
   Options options;
   bool root_given = false;
   opterr = 0;  // we print our own messages
@@ -114,7 +132,7 @@ Options parse_options(int argc, char** argv) {
         options.workers = static_cast<int>(parse_number(optarg, 1, kMaxWorkers, "--workers"));
         break;
       case 'r':
-        options.root = optarg;  // "" is checked below: `--root "$UNSET"` must not mean the default
+        options.root = optarg;
         root_given = true;
         break;
       case 'v':
@@ -123,25 +141,14 @@ Options parse_options(int argc, char** argv) {
       case 'h':
         fputs(kUsage, stdout);
         exit(0);
-      case ':':
-        usage_error("missing value for option", argv[optind - 1]);
-      default: {
-        // getopt reports an unknown short option in optopt, an unknown long one in argv.
-        const char* word = argv[optind - 1];
-        if (is_flag_given_a_value(word, optopt, kLongOptions))
-          usage_error("this option takes no value:", word);
-        const char short_option[] = {'-', static_cast<char>(optopt), '\0'};
-        usage_error("unknown option", optopt != 0 ? short_option : word);
-      }
+      default:
+        reject(c, argv);
     }
   }
   if (optind < argc) usage_error("unexpected argument", argv[optind]);
-  if (options.workers == 0) {
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    options.workers = cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : static_cast<int>(cpus);
-  }
+  if (options.workers == 0) options.workers = default_workers();
   if (!root_given) options.root = default_root();
-  struct stat info;
+  struct stat info;  // "" is no directory: `--root "$UNSET"` must not mean the default
   if (stat(options.root.c_str(), &info) == -1 || !S_ISDIR(info.st_mode))
     usage_error("--root must be an existing directory, not", options.root.c_str());
   return options;

@@ -137,87 +137,70 @@ std::size_t HttpParser::feed(const char* data, std::size_t len) {
 }
 
 void HttpParser::reset() {
-  check_state_ = CheckState::request_line;
-  result_ = Result::incomplete;
-  error_ = HttpStatus::ok;
-  request_.method = Method::get;
-  release_buffer(request_.target);
-  request_.minor_version = 1;
-  request_.keep_alive = true;
-  request_.content_length = 0;
-  request_.if_modified_since = -1;
-  release_buffer(line_);
-  unit_bytes_ = 0;
-  pending_cr_ = false;
-  empty_lines_ = 0;
-  host_seen_ = false;
-  content_length_seen_ = false;
-  transfer_encoding_seen_ = false;
-  close_seen_ = false;
-  keep_alive_seen_ = false;
-  if_modified_since_fields_ = 0;
-  if_none_match_seen_ = false;
-  refused_method_ = HttpStatus::ok;
-  body_left_ = 0;
+  *this = HttpParser();  // every field back to its initialiser; the moved-over strings free theirs
 }
 
 /** The byte budget of the current unit: one request line, or the whole header section. */
-std::size_t HttpParser::unit_limit() const {
+std::size_t HttpParser::head_limit() const {
   return check_state_ == CheckState::request_line ? kMaxRequestLine : kMaxHeaderSection;
 }
 
 /**
  * The line scanner. Appends bytes to line_ until a line terminator: CRLF, or a bare LF
  * (RFC 9112 §2.2 lets a recipient accept it). A CR not followed by LF is an error. Every
- * consumed byte counts against the unit's limit, and the limit is checked as soon as it is
- * reached without a line end, so line_ never holds more than the limit.
+ * consumed byte counts in head_bytes_, checked against head_limit() as soon as it is reached,
+ * so line_ never holds more than the limit.
  */
 HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len, std::size_t& pos) {
-  const std::size_t limit = unit_limit();
+  const std::size_t limit = head_limit();
   for (;;) {
-    if (unit_bytes_ >= limit) {  // the line (or section) cannot end within the limit
-      if (check_state_ == CheckState::request_line) {
-        note_head(line_);  // the start of the line is enough to know
-        fail(HttpStatus::uri_too_long);
-      } else {
-        fail(HttpStatus::header_fields_too_large);
-      }
-      return LineStatus::bad;
-    }
+    if (head_bytes_ >= limit) return too_long();
     if (pos == len) return LineStatus::open;
-    if (pending_cr_) {
-      if (data[pos] != '\n') {  // bare CR (RFC 9112 §2.2)
-        fail(HttpStatus::bad_request);
-        return LineStatus::bad;
-      }
-      ++pos;
-      ++unit_bytes_;
-      pending_cr_ = false;
-      return LineStatus::ok;
-    }
-    // Look for CR or LF, but never past the bytes the limit still allows.
-    const std::size_t window = std::min(len - pos, limit - unit_bytes_);
-    const char* begin = data + pos;
-    const char* end =
-        std::find_if(begin, begin + window, [](char c) { return c == '\r' || c == '\n'; });
-    const auto n = static_cast<std::size_t>(end - begin);
-    if (check_state_ == CheckState::request_line) {
-      const std::size_t bad = first_non_method_byte(line_, std::string_view(begin, n));
-      if (bad != std::string_view::npos) {  // consume up to that byte, whatever the split
-        pos += bad + 1;
-        fail(HttpStatus::bad_request);
-        return LineStatus::bad;
-      }
-    }
-    line_.append(begin, n);
+    if (pending_cr_) return end_of_crlf(data[pos], pos);
+    // Copy up to a CR or LF, but never past what the limit still allows.
+    const std::string_view reach(data + pos, std::min(len - pos, limit - head_bytes_));
+    const std::size_t n = std::min(reach.find_first_of("\r\n"), reach.size());
+    if (check_state_ == CheckState::request_line && !could_be_method(reach.substr(0, n), pos))
+      return LineStatus::bad;
+    line_.append(reach.data(), n);
     pos += n;
-    unit_bytes_ += n;
-    if (n == window) continue;  // no terminator in the window: limit check or need more
-    ++pos;
-    ++unit_bytes_;
-    if (*end == '\n') return LineStatus::ok;
-    pending_cr_ = true;
+    head_bytes_ += n;
+    if (n == reach.size()) continue;  // no terminator within reach: more input, or the limit
+    ++head_bytes_;
+    if (data[pos++] == '\n') return LineStatus::ok;
+    pending_cr_ = true;  // the LF may come in the next read
   }
+}
+
+HttpParser::LineStatus HttpParser::too_long() {
+  if (check_state_ == CheckState::request_line) {
+    note_head(line_);  // the start of the line is enough to know
+    fail(HttpStatus::uri_too_long);
+  } else {
+    fail(HttpStatus::header_fields_too_large);
+  }
+  return LineStatus::bad;
+}
+
+HttpParser::LineStatus HttpParser::end_of_crlf(char next, std::size_t& pos) {
+  if (next != '\n') {  // a bare CR (RFC 9112 §2.2)
+    fail(HttpStatus::bad_request);
+    return LineStatus::bad;
+  }
+  ++pos;
+  ++head_bytes_;
+  pending_cr_ = false;
+  return LineStatus::ok;
+}
+
+// The bytes so far of a request line must be able to start a method: binary garbage (a TLS
+// ClientHello on the plain port) is refused at its first bad byte, whatever the split.
+bool HttpParser::could_be_method(std::string_view more, std::size_t& pos) {
+  const std::size_t bad = first_non_method_byte(line_, more);
+  if (bad == std::string_view::npos) return true;
+  pos += bad + 1;
+  fail(HttpStatus::bad_request);
+  return false;
 }
 
 /** Hands a complete line to the part of the request it belongs to: request line or headers. */
@@ -233,7 +216,7 @@ void HttpParser::process_line(std::string_view line) {
 void HttpParser::parse_request_line(std::string_view line) {
   if (line.empty()) {  // RFC 9112 §2.2: ignore at least one empty line before the request
     if (++empty_lines_ > kMaxLeadingEmptyLines) return fail(HttpStatus::bad_request);
-    unit_bytes_ = 0;
+    head_bytes_ = 0;
     return;
   }
   note_head(line);
@@ -254,7 +237,7 @@ void HttpParser::parse_request_line(std::string_view line) {
   if (refused_method_ == HttpStatus::ok && !parse_target(target))
     return fail(HttpStatus::bad_request);
   check_state_ = CheckState::headers;
-  unit_bytes_ = 0;
+  head_bytes_ = 0;
 }
 
 // Before any refusal of the request line, so that even an error answer to HEAD has no body.

@@ -38,14 +38,22 @@ TEST(RoundRobin, DeadWorkerIsSkipped) {
   ASSERT_GT(worker1, 0) << server.stderr_text();
   kill(worker1, SIGKILL);
   ASSERT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
-  // The parent nudges one survivor after reaping (a spare wake-up, in case the dead worker took
-  // notifications with it). Until that worker has read its byte it may take any new connection,
-  // so the first two connections may go to either survivor; after them the turn is strict.
+  // After reaping, the parent nudges one survivor (a spare wake-up, in case the dead worker took
+  // notifications with it), and until that worker has read its byte it may take any connection.
+  // The parent's stats line comes after the nudge, and a worker that answers SIGUSR1 twice has
+  // finished the turn that read it: from then on the turn is strict.
+  server.signal(SIGUSR1);
+  ASSERT_TRUE(server.wait_for_stderr("stats: workers_alive=2")) << server.stderr_text();
+  for (int id : {0, 2}) {
+    const pid_t pid = pid_of_worker(server, 3, id);
+    for (int round = 0; round < 2; ++round)
+      ASSERT_EQ(harness::open_connections(server, pid), 0) << server.stderr_text();
+  }
   std::vector<int> order;
   for (int i = 0; i < 8; ++i) order.push_back(harness::worker_of_new_connection(server.port()));
   for (std::size_t i = 0; i < order.size(); ++i) {
     EXPECT_TRUE(order[i] == 0 || order[i] == 2) << "connection " << i << " went to " << order[i];
-    if (i > 2) {
+    if (i > 0) {
       EXPECT_NE(order[i], order[i - 1]) << "not in turn at connection " << i;
     }
   }

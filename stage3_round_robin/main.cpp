@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "echo_conn.h"
+#include "event_loop.h"
 #include "log.h"
 #include "net.h"
 #include "options.h"
@@ -13,7 +14,8 @@
 
 /**
  * Parses the command line, opens the listening socket, forks the workers, and runs the parent.
- * Runs in the parent: a worker never returns from pool.start().
+ * Runs in the parent. The lambda given to pool.start() is a worker's main: it runs in each
+ * worker after the fork, builds its EventLoop, and its result is the worker's exit status.
  */
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
@@ -23,12 +25,14 @@ int main(int argc, char** argv) {
 
   UniqueFd listen_fd = make_listen_socket(options.host, options.port);
   const std::string address = local_address(listen_fd.get());
-  ProcessPool<EchoConn> pool(std::move(listen_fd), options.workers);
-  pool.start([](int worker_id) {
+  ProcessPool pool(std::move(listen_fd), options.workers);
+  pool.start([](int process_id, UniqueFd listen, UniqueFd channel) {
     EchoShared shared;
-    shared.banner = "hello from worker " + std::to_string(worker_id) + " pid " +
+    shared.banner = "hello from worker " + std::to_string(process_id) + " pid " +
                     std::to_string(getpid()) + "\n";
-    return shared;
+    EventLoop<EchoConn> loop(std::move(listen), std::move(channel), shared);
+    log_line("started");
+    return loop.run();
   });
 
   // The one line on stdout: tests and scripts wait for it before connecting.

@@ -137,7 +137,10 @@ std::size_t HttpParser::feed(const char* data, std::size_t len) {
 }
 
 void HttpParser::reset() {
-  *this = HttpParser();  // every field back to its initialiser; the moved-over strings free theirs
+  // First free what a large request grew: assigning a short string keeps a string's capacity.
+  release_buffer(line_);
+  release_buffer(request_.target);
+  *this = HttpParser();  // then every field back to its initialiser
 }
 
 /** The byte budget of the current unit: one request line, or the whole header section. */

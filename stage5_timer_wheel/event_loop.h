@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +27,7 @@
 
 #include "log.h"
 #include "sig_pipe.h"
+#include "time_wheel.h"
 #include "unique_fd.h"
 
 /** What a worker writes on its channel to the parent, one byte each. */
@@ -35,22 +37,26 @@ enum class Report : char {
   accepting = 'A',  ///< takes new connections again
 };
 
+/** After SIGQUIT, how long a worker's connections may take to finish what they started. */
+constexpr std::chrono::seconds kGracePeriod{5};
+
 /**
- * The epoll loop a worker runs (ProcessPool::run_child) for connections of type T (the classic
- * "user" class). The worker does not watch the listening socket: the parent does, and writes a
- * byte to this worker's channel when a connection is waiting; the worker then accepts, and
+ * The epoll loop a worker runs (main()'s WorkerMain builds it) for connections of type T (the
+ * classic "user" class). The worker does not watch the listening socket: the parent does, and
+ * writes a byte to this worker's channel when a connection is waiting; the worker then accepts, and
  * answers every wake-up byte with a Report::took. It also reports when it stops or starts taking
  * connections.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
- * `std::string stats() const`, a TimeWheel `wheel` and its `idle_timeout`), a constructor
- * `T(UniqueFd, T::Shared&, std::function<void()> on_idle)`,
+ * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)`,
  * `bool process(std::uint32_t events)`, which does all the I/O the socket allows (events is the
  * epoll event's mask) and returns false when the connection is over, `bool has_more()`, true
- * when process() stopped only because it used its share of the turn, and `bool quit()`, which
- * makes it read nothing more and says whether it still has bytes to send. T arms its own idle
- * timer in `wheel`; when it fires, `on_idle` closes the connection.
+ * when process() stopped only because it used its share of the turn, `bool made_progress()`,
+ * true when process() did something that earns the client more time, and `bool quit()`, which
+ * makes it read nothing more and says whether it still has bytes to send.
  *
+ * Timers belong to the loop: it keeps one per connection in its time wheel, armed on accept,
+ * pushed back when the connection made progress; when one fires, the connection is closed.
  * SIGALRM arrives every wheel interval through the signal pipe like any other signal. It only
  * sets a flag; after the current batch of I/O events the wheel advances by the slots the
  * monotonic clock says have passed (not one per alarm: alarms merge, and a stopped or busy
@@ -67,18 +73,18 @@ class EventLoop {
  public:
   /**
    * Takes the (shared) listening socket and this worker's end of its channel; creates the
-   * worker's own epoll instance and signal pipe.
+   * worker's own epoll instance and signal pipe, installs its handlers, then unblocks signals
+   * (ProcessPool::start blocked them). A connection that makes no progress for @p idle_timeout
+   * is closed. Runs in a worker, built by main()'s WorkerMain.
    */
-  EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared);
+  EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared,
+            std::chrono::milliseconds idle_timeout);
 
   /**
    * Serves until SIGINT or SIGTERM, until SIGQUIT's graceful stop is over, or until the parent
    * is gone (EOF on the channel), then closes every connection. Returns the exit status.
    */
   int run();
-
-  /** After SIGQUIT, how long connections may take to finish what they started. */
-  static constexpr std::chrono::seconds kGracePeriod{5};
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -96,9 +102,12 @@ class EventLoop {
   void set_accepting(bool accepting);
   /** Writes @p count copies of @p report on the channel (several Report::took at once). */
   void report(Report what, std::size_t count = 1);
-  /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
+  /** Makes the T for a new connection, watches its fd, arms its timer; drops it on failure. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
-  /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
+  /**
+   * Lets the connection on @p fd do its I/O; closes it when process() returns false, pushes its
+   * idle timer back when it made progress.
+   */
   void serve(int fd, std::uint32_t events);
   /** Serves again the connections that used their share last turn (see T::has_more()). */
   void resume_connections();
@@ -118,14 +127,26 @@ class EventLoop {
   UniqueFd epoll_;
   UniqueFd sig_pipe_;
   typename T::Shared& shared_;
+  std::chrono::milliseconds idle_timeout_;  // --timeout: the longest wait for progress
+  // 1 s slots as in the classic wheel, but 64 of them: never firing early makes a 60 s timeout
+  // take 61 ticks, and with 60 slots every default timer would wait a turn and be walked twice.
+  TimeWheel wheel_{64, std::chrono::seconds(1), std::chrono::steady_clock::now};
+  // A connection and its idle timer. The timer dies with the connection (its destructor takes it
+  // out of the wheel), so it never fires for a closed one.
+  struct User {
+    User(UniqueFd fd, typename T::Shared& shared, std::function<void()> on_idle)
+        : conn(std::move(fd), shared), idle_timer(std::move(on_idle)) {}
+    T conn;
+    Timer idle_timer;
+  };
   // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
   // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
-  std::vector<std::unique_ptr<T>> users_;
+  std::vector<std::unique_ptr<User>> users_;
   std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
-  std::size_t open_ = 0;
+  std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
   std::size_t max_connections_;   // see connection_limit()
-  bool accept_paused_ = false;    // at the limit or out of fds: wait for a connection to close
+  bool accepting_ = true;         // false: at the limit or out of fds, until one closes
   std::string stop_reason_;       // set when the loop must end, e.g. "got SIGTERM"
   bool quitting_ = false;         // SIGQUIT came: finish what was started, accept nothing
   Clock::time_point give_up_at_;  // quitting: the end of the grace period
@@ -133,12 +154,14 @@ class EventLoop {
 };
 
 template <typename T>
-EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared)
+EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared,
+                        std::chrono::milliseconds idle_timeout)
     : listen_(std::move(listen_fd)),
       channel_(std::move(channel)),
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       sig_pipe_(set_up_sig_pipe()),
       shared_(shared),
+      idle_timeout_(idle_timeout),
       max_connections_(connection_limit()) {
   if (!epoll_) die("epoll_create1");
   ignore_stray_signals();  // first, so that the handlers below override it
@@ -151,13 +174,14 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
   // SIGALRM once per wheel slot. setitimer rather than alarm(): alarm is one-shot and counts
   // whole seconds; the interval timer re-arms itself and takes any slot length.
-  const auto slot = std::chrono::duration_cast<std::chrono::microseconds>(shared_.wheel.interval());
+  const auto slot = std::chrono::duration_cast<std::chrono::microseconds>(wheel_.interval());
   const timeval every{static_cast<time_t>(slot.count() / 1000000),
                       static_cast<suseconds_t>(slot.count() % 1000000)};
   const itimerval timer{every, every};
   if (setitimer(ITIMER_REAL, &timer, nullptr) == -1) die("setitimer");
   if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
     die("epoll_ctl");
+  restore_signals();
 }
 
 template <typename T>
@@ -193,12 +217,14 @@ int EventLoop<T>::run() {
     resume_connections();  // after this turn's events: a fast download waits its turn
     if (tick_due_) {
       tick_due_ = false;
-      shared_.wheel.advance();  // expired timers call close_conn() through their on_idle
+      wheel_.advance();  // an expired timer closes its connection (see add_conn)
     }
-    if (accept_paused_ && open_ < max_connections_) set_accepting(accept_all());  // see accept_all
-    if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
+    if (!accepting_ && open_count_ < max_connections_)
+      set_accepting(accept_all());  // see accept_all
+    if (quitting_ && (open_count_ == 0 || Clock::now() >= give_up_at_))
+      stop_reason_ = "got SIGQUIT";
   }
-  const std::size_t closing = open_;
+  const std::size_t closing = open_count_;
   users_.clear();  // closes every connection
   log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
   return 0;
@@ -254,8 +280,8 @@ template <typename T>
 bool EventLoop<T>::accept_all() {
   if (!listen_) return true;  // closed by quit(): there is nothing more to take
   while (true) {
-    if (open_ >= max_connections_) {
-      if (!accept_paused_) log_line("%zu connections open; pausing until one closes", open_);
+    if (open_count_ >= max_connections_) {
+      if (accepting_) log_line("%zu connections open; pausing until one closes", open_count_);
       return false;
     }
     sockaddr_storage peer{};
@@ -272,8 +298,7 @@ bool EventLoop<T>::accept_all() {
       // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
       // close_conn() retries as soon as an fd is free, and so does run() after each batch while
       // we are under the cap (then open files hold the fds, and closing one is no event of ours).
-      if (!accept_paused_)
-        log_line("accept: %s; pausing until a connection closes", strerror(errno));
+      if (accepting_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
       return false;
     }
     log_line("accept: %s", strerror(errno));
@@ -285,9 +310,9 @@ template <typename T>
 void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   const int raw_fd = fd.get();
   if (static_cast<std::size_t>(raw_fd) >= users_.size()) users_.resize(raw_fd + 1);
-  users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_, [this, raw_fd] {
+  users_[raw_fd] = std::make_unique<User>(std::move(fd), shared_, [this, raw_fd] {
     log_verbose("fd %d: no progress for %lld ms, closing", raw_fd,
-                static_cast<long long>(shared_.idle_timeout.count()));
+                static_cast<long long>(idle_timeout_.count()));
     close_conn(raw_fd);
   });
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
@@ -298,7 +323,8 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
     users_[raw_fd].reset();
     return;
   }
-  ++open_;
+  wheel_.add(users_[raw_fd]->idle_timer, idle_timeout_);  // the first request must come in time
+  ++open_count_;
   ++accepted_;
   if (verbose()) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
@@ -312,10 +338,14 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
   // An fd has at most one event per batch and only that event closes its connection, so no
   // event here outlives its connection; the check guards against a handler that closes others.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process(events))
+  User& user = *users_[fd];
+  if (!user.conn.process(events)) {
     close_conn(fd);
-  else if (users_[fd]->has_more())
-    resume_.push_back(fd);
+    return;
+  }
+  // Re-arming is O(1) (unlink + link): cheap enough after every turn that made progress.
+  if (user.conn.made_progress()) wheel_.add(user.idle_timer, idle_timeout_);
+  if (user.conn.has_more()) resume_.push_back(fd);
 }
 
 // Each connection in the list gets one more share; one that uses it again goes back on the list
@@ -332,9 +362,9 @@ template <typename T>
 void EventLoop<T>::close_conn(int fd) {
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
-  --open_;
+  --open_count_;
   log_verbose("fd %d: closed", fd);
-  if (accept_paused_) set_accepting(accept_all());  // an fd is free: take what waited
+  if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
 // The parent must know when we take no more connections: it would otherwise keep handing them
@@ -342,8 +372,8 @@ void EventLoop<T>::close_conn(int fd) {
 // until we close one or another worker happens to be woken. It passes them on instead.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
-  if (accepting == !accept_paused_) return;  // no change
-  accept_paused_ = !accepting;
+  if (accepting == accepting_) return;
+  accepting_ = accepting;
   report(accepting ? Report::accepting : Report::full);
 }
 
@@ -403,9 +433,9 @@ void EventLoop<T>::quit() {
   quitting_ = true;
   give_up_at_ = Clock::now() + kGracePeriod;
   listen_.reset();  // our copy: the socket closes (new clients are refused) once all let go
-  log_line("got SIGQUIT: finishing %zu connections", open_);
+  log_line("got SIGQUIT: finishing %zu connections", open_count_);
   for (std::size_t fd = 0; fd < users_.size(); ++fd)
-    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
+    if (users_[fd] && !users_[fd]->conn.quit()) close_conn(static_cast<int>(fd));
 }
 
 template <typename T>
@@ -417,6 +447,6 @@ int EventLoop<T>::wait_timeout_ms() const {
 
 template <typename T>
 void EventLoop<T>::log_stats() {
-  log_line("stats: open_connections=%zu accepted=%llu %s", open_,
+  log_line("stats: open_connections=%zu accepted=%llu %s", open_count_,
            static_cast<unsigned long long>(accepted_), shared_.stats().c_str());
 }

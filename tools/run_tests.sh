@@ -2,8 +2,9 @@
 # Runs the GoogleTest suite of each stage given and prints one final line over all of them:
 # "N passed, N failed" (test cases). Exits non-zero when anything failed.
 #   tools/run_tests.sh "1 2 3" [SERVER]
-# Each suite runs as four shards in parallel (GoogleTest sharding): most tests wait on a server
-# (a timeout, a grace period, a client's pace), so four shards on two cores quarter the wall time.
+# Each suite runs as four shards in parallel: most tests wait on a server (a timeout, a grace
+# period, a client's pace), so four shards on two cores quarter the wall time. The shards are
+# balanced by how long each test took in the last run (tools/shard_plan.py).
 set -uo pipefail
 
 stages=$1
@@ -24,13 +25,25 @@ for n in $stages; do
   binary="$build/stage$n/tests"
   echo "=== stage $n: $binary${server:+ (SERVER=$server)}"
   start=$SECONDS
+  # Shards balanced by the durations of the last run (tools/shard_plan.py); the first run, with
+  # no durations yet, deals tests out by index (GoogleTest's own sharding).
+  durations="$(dirname "$binary")/durations"
+  mapfile -t filters < <(python3 "$root/tools/shard_plan.py" plan "$binary" "$durations" "$shards")
   for ((i = 0; i < shards; i++)); do
+    if [[ ${#filters[@]} -eq $shards ]]; then
+      how=(env "GTEST_FILTER=${filters[i]}")
+    else
+      how=(env GTEST_TOTAL_SHARDS="$shards" GTEST_SHARD_INDEX="$i")
+    fi
     # A whole shard must finish well within this; a hang is a failure, not a stuck CI job.
-    SERVER="$server" GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i \
+    SERVER="$server" "${how[@]}" \
       timeout --kill-after=5 120 "$binary" --gtest_output="xml:$work/$n-$i.xml" --gtest_brief=1 \
       >"$work/$n-$i.log" 2>&1 &
   done
   wait
+  reports=()
+  for ((i = 0; i < shards; i++)); do reports+=("$work/$n-$i.xml"); done
+  python3 "$root/tools/shard_plan.py" record "$durations" "${reports[@]}"
   for ((i = 0; i < shards; i++)); do
     report="$work/$n-$i.xml"
     grep -v -e '^\[==========\]' -e '^\[  PASSED  \]' "$work/$n-$i.log"

@@ -33,8 +33,11 @@ enum class Report : char {
   accepting = 'A',  ///< takes new connections again
 };
 
+/** After SIGQUIT, how long a worker's connections may take to finish what they started. */
+constexpr std::chrono::seconds kGracePeriod{5};
+
 /**
- * The epoll loop a worker runs (ProcessPool::run_child) for connections of type T (the classic
+ * The epoll loop a worker runs (main()'s WorkerMain builds it) for connections of type T (the classic
  * "user" class). The worker does not watch the listening socket: the parent does, and writes a
  * byte to this worker's channel when a connection is waiting; the worker then accepts, and
  * answers every wake-up byte with a Report::took. It also reports when it stops or starts taking
@@ -64,9 +67,6 @@ class EventLoop {
    * is gone (EOF on the channel), then closes every connection. Returns the exit status.
    */
   int run();
-
-  /** After SIGQUIT, how long connections may take to finish what they started. */
-  static constexpr std::chrono::seconds kGracePeriod{5};
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -130,6 +130,7 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
   if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
     die("epoll_ctl");
+  restore_signals();  // this worker's handlers are in place (see ProcessPool::start)
 }
 
 template <typename T>

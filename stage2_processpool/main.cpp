@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "echo_conn.h"
+#include "event_loop.h"
 #include "log.h"
 #include "net.h"
 #include "options.h"
@@ -23,12 +24,14 @@ int main(int argc, char** argv) {
 
   UniqueFd listen_fd = make_listen_socket(options.host, options.port);
   const std::string address = local_address(listen_fd.get());
-  ProcessPool<EchoConn> pool(std::move(listen_fd), options.workers);
-  pool.start([](int worker_id) {
+  ProcessPool pool(std::move(listen_fd), options.workers);
+  pool.start([](int process_id, UniqueFd listen, UniqueFd channel) {
     EchoShared shared;
-    shared.banner = "hello from worker " + std::to_string(worker_id) + " pid " +
+    shared.banner = "hello from worker " + std::to_string(process_id) + " pid " +
                     std::to_string(getpid()) + "\n";
-    return shared;
+    EventLoop<EchoConn> loop(std::move(listen), std::move(channel), shared);
+    log_line("started");
+    return loop.run();
   });
 
   // The one line on stdout: tests and scripts wait for it before connecting.

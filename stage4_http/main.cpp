@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "event_loop.h"
 #include "http_conn.h"
 #include "log.h"
 #include "net.h"
@@ -56,8 +57,13 @@ int main(int argc, char** argv) {
   // openat2 is what keeps every file we open inside the root; without it, refuse to start.
   if (!openat2_available(root_fd.get())) die("openat2 (Linux 5.6 or later is required)");
   check_descriptor_limit(root_fd.get());
-  ProcessPool<HttpConn> pool(std::move(listen_fd), options.workers);
-  pool.start([&](int worker_id) { return HttpShared(root_fd.get(), worker_id); });
+  ProcessPool pool(std::move(listen_fd), options.workers);
+  pool.start([&](int process_id, UniqueFd listen, UniqueFd channel) {
+    HttpShared shared(root_fd.get(), process_id);
+    EventLoop<HttpConn> loop(std::move(listen), std::move(channel), shared);
+    log_line("started");
+    return loop.run();
+  });
 
   // The one line on stdout: tests and scripts wait for it before connecting.
   printf("listening on %s\n", address.c_str());

@@ -22,6 +22,9 @@ UniqueFd g_write_end;
 // byte, as the kernel merges a standard signal that arrives while it is pending, so the pipe
 // holds at most one byte per signal: a flood can neither fill it nor hide a SIGTERM behind it.
 volatile sig_atomic_t g_waiting[NSIG];
+// The mask block_signals() replaced; a forked worker inherits it along with the blocked mask.
+sigset_t g_unblocked;
+bool g_blocked = false;
 
 /** The handler installed by add_sig(): runs in whichever process receives the signal. */
 void sig_handler(int sig) {
@@ -75,6 +78,17 @@ void ignore_stray_signals() {
                   SIGTTIN, SIGTTOU})
     ignore_sig(sig);
   for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ignore_sig(sig);
+}
+
+void block_signals() {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &g_unblocked);
+  g_blocked = true;
+}
+
+void restore_signals() {
+  if (g_blocked) sigprocmask(SIG_SETMASK, &g_unblocked, nullptr);
 }
 
 void default_sig(int sig) { install(sig, SIG_DFL); }

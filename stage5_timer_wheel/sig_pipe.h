@@ -40,6 +40,20 @@ void ignore_sig(int sig);
 void ignore_stray_signals();
 
 /**
+ * Blocks every signal and keeps the mask it replaced for restore_signals(). The pool calls it in
+ * the parent before the forks, so that a signal arriving before a process has installed its
+ * handlers waits, pending, instead of meeting its default action (SIGUSR1 would kill).
+ */
+void block_signals();
+
+/**
+ * Restores the mask that block_signals() replaced (nothing if it was not called); pending
+ * signals are delivered now. Each process calls it once its handlers are in place: the parent in
+ * ProcessPool::start(), a worker at the end of its EventLoop's constructor.
+ */
+void restore_signals();
+
+/**
  * Restores the default action of @p sig. The servers do not need it (workers are forked before
  * the parent installs a handler); the unit tests use it to undo add_sig().
  */

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +27,7 @@
 
 #include "log.h"
 #include "sig_pipe.h"
+#include "time_wheel.h"
 #include "unique_fd.h"
 
 /** What a worker writes on its channel to the parent, one byte each. */
@@ -46,14 +48,15 @@ constexpr std::chrono::seconds kGracePeriod{5};
  * connections.
  *
  * T must provide `T::Shared` (per-process state shared by its connections, with a
- * `std::string stats() const`, a TimeWheel `wheel` and its `idle_timeout`), a constructor
- * `T(UniqueFd, T::Shared&, std::function<void()> on_idle)`,
+ * `std::string stats() const`), a constructor `T(UniqueFd, T::Shared&)`,
  * `bool process(std::uint32_t events)`, which does all the I/O the socket allows (events is the
  * epoll event's mask) and returns false when the connection is over, `bool has_more()`, true
- * when process() stopped only because it used its share of the turn, and `bool quit()`, which
- * makes it read nothing more and says whether it still has bytes to send. T arms its own idle
- * timer in `wheel`; when it fires, `on_idle` closes the connection.
+ * when process() stopped only because it used its share of the turn, `bool made_progress()`,
+ * true when process() did something that earns the client more time, and `bool quit()`, which
+ * makes it read nothing more and says whether it still has bytes to send.
  *
+ * Timers belong to the loop: it keeps one per connection in its time wheel, armed on accept,
+ * pushed back when the connection made progress; when one fires, the connection is closed.
  * SIGALRM arrives every wheel interval through the signal pipe like any other signal. It only
  * sets a flag; after the current batch of I/O events the wheel advances by the slots the
  * monotonic clock says have passed (not one per alarm: alarms merge, and a stopped or busy
@@ -72,7 +75,8 @@ class EventLoop {
    * Takes the (shared) listening socket and this worker's end of its channel; creates the
    * worker's own epoll instance and signal pipe.
    */
-  EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared);
+  EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared,
+            std::chrono::milliseconds idle_timeout);
 
   /**
    * Serves until SIGINT or SIGTERM, until SIGQUIT's graceful stop is over, or until the parent
@@ -98,7 +102,10 @@ class EventLoop {
   void report(Report what, std::size_t count = 1);
   /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
-  /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
+  /**
+   * Lets the connection on @p fd do its I/O; closes it when process() returns false, pushes its
+   * idle timer back when it made progress.
+   */
   void serve(int fd, std::uint32_t events);
   /** Serves again the connections that used their share last turn (see T::has_more()). */
   void resume_connections();
@@ -118,9 +125,21 @@ class EventLoop {
   UniqueFd epoll_;
   UniqueFd sig_pipe_;
   typename T::Shared& shared_;
+  std::chrono::milliseconds idle_timeout_;  // --timeout: the longest wait for progress
+  // 1 s slots as in the classic wheel, but 64 of them: never firing early makes a 60 s timeout
+  // take 61 ticks, and with 60 slots every default timer would wait a turn and be walked twice.
+  TimeWheel wheel_{64, std::chrono::seconds(1), std::chrono::steady_clock::now};
+  // A connection and its idle timer. The timer dies with the connection (its destructor takes it
+  // out of the wheel), so it never fires for a closed one.
+  struct User {
+    User(UniqueFd fd, typename T::Shared& shared, std::function<void()> on_idle)
+        : conn(std::move(fd), shared), idle_timer(std::move(on_idle)) {}
+    T conn;
+    Timer idle_timer;
+  };
   // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
   // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
-  std::vector<std::unique_ptr<T>> users_;
+  std::vector<std::unique_ptr<User>> users_;
   std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
   std::size_t open_ = 0;
   std::uint64_t accepted_ = 0;
@@ -133,12 +152,14 @@ class EventLoop {
 };
 
 template <typename T>
-EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared)
+EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared,
+                        std::chrono::milliseconds idle_timeout)
     : listen_(std::move(listen_fd)),
       channel_(std::move(channel)),
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       sig_pipe_(set_up_sig_pipe()),
       shared_(shared),
+      idle_timeout_(idle_timeout),
       max_connections_(connection_limit()) {
   if (!epoll_) die("epoll_create1");
   ignore_stray_signals();  // first, so that the handlers below override it
@@ -151,7 +172,7 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
   // SIGALRM once per wheel slot. setitimer rather than alarm(): alarm is one-shot and counts
   // whole seconds; the interval timer re-arms itself and takes any slot length.
-  const auto slot = std::chrono::duration_cast<std::chrono::microseconds>(shared_.wheel.interval());
+  const auto slot = std::chrono::duration_cast<std::chrono::microseconds>(wheel_.interval());
   const timeval every{static_cast<time_t>(slot.count() / 1000000),
                       static_cast<suseconds_t>(slot.count() % 1000000)};
   const itimerval timer{every, every};
@@ -194,7 +215,7 @@ int EventLoop<T>::run() {
     resume_connections();  // after this turn's events: a fast download waits its turn
     if (tick_due_) {
       tick_due_ = false;
-      shared_.wheel.advance();  // expired timers call close_conn() through their on_idle
+      wheel_.advance();  // an expired timer closes its connection (see add_conn)
     }
     if (accept_paused_ && open_ < max_connections_) set_accepting(accept_all());  // see accept_all
     if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
@@ -286,9 +307,9 @@ template <typename T>
 void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   const int raw_fd = fd.get();
   if (static_cast<std::size_t>(raw_fd) >= users_.size()) users_.resize(raw_fd + 1);
-  users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_, [this, raw_fd] {
+  users_[raw_fd] = std::make_unique<User>(std::move(fd), shared_, [this, raw_fd] {
     log_verbose("fd %d: no progress for %lld ms, closing", raw_fd,
-                static_cast<long long>(shared_.idle_timeout.count()));
+                static_cast<long long>(idle_timeout_.count()));
     close_conn(raw_fd);
   });
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
@@ -299,6 +320,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
     users_[raw_fd].reset();
     return;
   }
+  wheel_.add(users_[raw_fd]->idle_timer, idle_timeout_);  // the first request must come in time
   ++open_;
   ++accepted_;
   if (verbose()) {
@@ -313,10 +335,14 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
   // An fd has at most one event per batch and only that event closes its connection, so no
   // event here outlives its connection; the check guards against a handler that closes others.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process(events))
+  User& user = *users_[fd];
+  if (!user.conn.process(events)) {
     close_conn(fd);
-  else if (users_[fd]->has_more())
-    resume_.push_back(fd);
+    return;
+  }
+  // Re-arming is O(1) (unlink + link): cheap enough after every turn that made progress.
+  if (user.conn.made_progress()) wheel_.add(user.idle_timer, idle_timeout_);
+  if (user.conn.has_more()) resume_.push_back(fd);
 }
 
 // Each connection in the list gets one more share; one that uses it again goes back on the list
@@ -406,7 +432,7 @@ void EventLoop<T>::quit() {
   listen_.reset();  // our copy: the socket closes (new clients are refused) once all let go
   log_line("got SIGQUIT: finishing %zu connections", open_);
   for (std::size_t fd = 0; fd < users_.size(); ++fd)
-    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
+    if (users_[fd] && !users_[fd]->conn.quit()) close_conn(static_cast<int>(fd));
 }
 
 template <typename T>

@@ -19,13 +19,7 @@ std::string HttpShared::stats() const {
   return "requests=" + std::to_string(requests) + " bytes_sent=" + std::to_string(bytes_sent);
 }
 
-HttpConn::HttpConn(UniqueFd fd, Shared& shared, std::function<void()> on_idle)
-    : fd_(std::move(fd)), shared_(shared), idle_timer_(std::move(on_idle)) {
-  shared_.wheel.add(idle_timer_, shared_.idle_timeout);  // the first request must come in time
-}
-
-// Re-arming is O(1) (unlink + link), cheap enough to do on every successful write.
-void HttpConn::made_progress() { shared_.wheel.add(idle_timer_, shared_.idle_timeout); }
+HttpConn::HttpConn(UniqueFd fd, Shared& shared) : fd_(std::move(fd)), shared_(shared) {}
 
 // The order matters: finish the response in flight before looking at the next request (answers
 // go out in request order), and only read when nothing is waiting to be written.
@@ -38,6 +32,7 @@ bool HttpConn::process(std::uint32_t events) {
   const bool hung_up = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   bool drained = false;  // this call's last read() was short: the socket holds nothing more
   used_its_turn_ = false;
+  made_progress_ = false;
   while (true) {
     if (responding_) {
       switch (write_response()) {
@@ -90,7 +85,7 @@ bool HttpConn::answer_buffered_request() {
     case HttpParser::Result::incomplete:
       return false;
     case HttpParser::Result::complete:
-      made_progress();
+      made_progress_ = true;
       start_response(&parser_.request(), HttpStatus::ok);
       return true;
     case HttpParser::Result::error:
@@ -164,7 +159,7 @@ HttpConn::Progress HttpConn::write_response() {
     if (n >= 0) {
       head_sent_ += static_cast<std::size_t>(n);
       shared_.bytes_sent += static_cast<std::uint64_t>(n);
-      made_progress();
+      made_progress_ = true;
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       return Progress::blocked;
     } else if (errno != EINTR) {
@@ -180,7 +175,7 @@ HttpConn::Progress HttpConn::write_response() {
     if (n > 0) {
       share -= static_cast<std::size_t>(n);
       shared_.bytes_sent += static_cast<std::uint64_t>(n);
-      made_progress();
+      made_progress_ = true;
     } else if (n == 0) {
       // The file shrank after we promised its old length: we cannot keep the promise, so the
       // only honest thing left is to close (the client sees a short body).

@@ -6,37 +6,21 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "http_parser.h"
 #include "path_resolve.h"
-#include "time_wheel.h"
 #include "unique_fd.h"
 
-/**
- * What every connection of one worker shares: the document root, the worker id, the idle
- * timeout and the time wheel that enforces it, counters.
- */
+/** What every connection of one worker shares: the document root, the worker id, counters. */
 struct HttpShared {
-  /** State for worker @p worker serving files under @p root, closing connections idle for @p idle.
-   */
-  HttpShared(int root, int worker, std::chrono::milliseconds idle)
-      : root_fd(root), worker_id(worker), idle_timeout(idle) {}
+  /** State for worker @p worker serving files under the directory @p root. */
+  HttpShared(int root, int worker) : root_fd(root), worker_id(worker) {}
 
   int root_fd;    ///< the document root, opened once by the parent (O_PATH) and inherited
   int worker_id;  ///< sent in X-Worker
-  std::chrono::milliseconds idle_timeout;  ///< --timeout: longest wait for progress
-  /**
-   * One timer per connection; advanced by the worker's event loop on SIGALRM, by as many slots
-   * as the monotonic clock says (a stopped or busy worker catches up at once). 1 s slots as in the
-   * classic wheel, but 64 of them: never firing early makes a 60 s timeout take 61 ticks, and
-   * with 60 slots every default timer would wait one extra turn and be walked twice.
-   */
-  TimeWheel wheel{64, std::chrono::seconds(1), std::chrono::steady_clock::now};
   std::uint64_t requests = 0;    ///< responses started by this worker
   std::uint64_t bytes_sent = 0;  ///< response bytes (heads and bodies) written by this worker
   /**
@@ -59,21 +43,16 @@ struct HttpShared {
  * that pipelines without reading is throttled by TCP instead of growing our buffers. What a
  * single read() brings beyond the current request waits in a buffer of at most 16 KiB.
  *
- * Idle timeout: the connection's timer is armed on accept and pushed back only on progress that
- * matters, a complete request received or response bytes accepted by the socket. Bytes that do
- * not complete a request do not count, so a client trickling one byte at a time cannot hold the
- * connection longer than the timeout.
+ * Idle timeout: the event loop keeps a timer for the connection and pushes it back only when
+ * made_progress() says so.
  */
 class HttpConn {
  public:
   /** The per-process state all connections of this type share. */
   using Shared = HttpShared;
 
-  /**
-   * Takes ownership of an accepted, nonblocking socket and arms its idle timer, which calls
-   * @p on_idle (the event loop closes the connection) if no progress is made in time.
-   */
-  HttpConn(UniqueFd fd, Shared& shared, std::function<void()> on_idle);
+  /** Takes ownership of an accepted, nonblocking socket. */
+  HttpConn(UniqueFd fd, Shared& shared);
 
   /**
    * Does all the I/O the socket allows now (called on every epoll event for this fd, with the
@@ -89,6 +68,13 @@ class HttpConn {
    * the other ready connections, since edge-triggered epoll will not report this one again.
    */
   bool has_more() const { return used_its_turn_; }
+
+  /**
+   * True when the last process() made progress that earns the client more time: it received a
+   * complete request or wrote response bytes. Bytes that do not complete a request do not count,
+   * so a client trickling one byte at a time cannot hold the connection past its timeout.
+   */
+  bool made_progress() const { return made_progress_; }
 
   /**
    * SIGQUIT's graceful stop: starts no new request. Returns true while a response is still being
@@ -118,8 +104,6 @@ class HttpConn {
   void finish_response();
   /** Before a close: stops writing and reads what the client sent, so close() sends no RST. */
   void drain_input();
-  /** Re-arms the idle timer: the client made progress, so its deadline moves back. */
-  void made_progress();
 
   UniqueFd fd_;
   Shared& shared_;
@@ -134,7 +118,5 @@ class HttpConn {
   bool keep_alive_ = true;      // false: close after the current response
   bool peer_closed_ = false;    // read() returned 0
   bool used_its_turn_ = false;  // see has_more()
-  // Its destructor takes it out of the wheel: no callback can ever run for a connection that is
-  // gone.
-  Timer idle_timer_;
+  bool made_progress_ = false;  // see made_progress()
 };

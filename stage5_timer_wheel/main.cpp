@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
   check_descriptor_limit(root_fd.get());
   ProcessPool pool(std::move(listen_fd), options.workers);
   pool.start([&](int process_id, UniqueFd listen, UniqueFd channel) {
-    HttpShared shared(root_fd.get(), process_id, std::chrono::seconds(options.timeout));
-    EventLoop<HttpConn> loop(std::move(listen), std::move(channel), shared);
+    HttpShared shared(root_fd.get(), process_id);
+    EventLoop<HttpConn> loop(std::move(listen), std::move(channel), shared,
+                             std::chrono::seconds(options.timeout));
     log_line("started");
     return loop.run();
   });

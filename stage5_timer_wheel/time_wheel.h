@@ -34,9 +34,9 @@
 class TimeWheel;
 
 /**
- * One timer, owned by its user (e.g. a member of a connection object); the wheel only links to
- * it. Not copyable or movable, because the wheel holds its address. Destroying an armed timer
- * removes it from its wheel. In the server, each connection has one, in the worker serving it.
+ * One timer, owned by its user; the wheel only links to it. Not copyable or movable, because the
+ * wheel holds its address. Destroying an armed timer removes it from its wheel. In the server,
+ * each connection has one, kept next to it by the worker's event loop.
  *
  * The callback is a std::function rather than a function pointer plus `void*`: a lambda that
  * captures `this` reads better and is type-checked, and it fits in std::function's inline buffer
@@ -73,7 +73,7 @@ class Timer {
 /**
  * A ring of slots, each one a list of the timers that expire when tick() reaches it.
  * Not copyable or movable (timers point to it). Destroying the wheel disarms its timers.
- * In the server, each worker owns one (HttpShared::wheel) and ticks it from its event loop.
+ * In the server, each worker's EventLoop owns one and ticks it.
  */
 class TimeWheel {
  public:

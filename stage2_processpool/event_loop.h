@@ -37,9 +37,9 @@ enum class Report : char {
 constexpr std::chrono::seconds kGracePeriod{5};
 
 /**
- * The epoll loop a worker runs (main()'s WorkerMain builds it) for connections of type T (the classic
- * "user" class). The worker does not watch the listening socket: the parent does, and writes a
- * byte to this worker's channel when a connection is waiting; the worker then accepts, and
+ * The epoll loop a worker runs (main()'s WorkerMain builds it) for connections of type T (the
+ * classic "user" class). The worker does not watch the listening socket: the parent does, and
+ * writes a byte to this worker's channel when a connection is waiting; the worker then accepts, and
  * answers every wake-up byte with a Report::took. It also reports when it stops or starts taking
  * connections.
  *
@@ -105,9 +105,9 @@ class EventLoop {
   // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
   // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
-  std::size_t open_ = 0;
+  std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
-  bool accept_paused_ = false;    // out of fds: wait for a connection to close
+  bool accepting_ = true;         // false: out of fds, until a connection closes
   std::string stop_reason_;       // set when the loop must end, e.g. "got SIGTERM"
   bool quitting_ = false;         // SIGQUIT came: finish what was started, accept nothing
   Clock::time_point give_up_at_;  // quitting: the end of the grace period
@@ -161,9 +161,10 @@ int EventLoop<T>::run() {
         serve(fd);
       }
     }
-    if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
+    if (quitting_ && (open_count_ == 0 || Clock::now() >= give_up_at_))
+      stop_reason_ = "got SIGQUIT";
   }
-  const std::size_t closing = open_;
+  const std::size_t closing = open_count_;
   users_.clear();  // closes every connection
   log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
   return 0;
@@ -216,8 +217,7 @@ bool EventLoop<T>::accept_all() {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
       // close_conn() retries as soon as an fd is free.
-      if (!accept_paused_)
-        log_line("accept: %s; pausing until a connection closes", strerror(errno));
+      if (accepting_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
       return false;
     }
     log_line("accept: %s", strerror(errno));
@@ -238,7 +238,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
     users_[raw_fd].reset();
     return;
   }
-  ++open_;
+  ++open_count_;
   ++accepted_;
   if (verbose()) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
@@ -259,9 +259,9 @@ template <typename T>
 void EventLoop<T>::close_conn(int fd) {
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
-  --open_;
+  --open_count_;
   log_verbose("fd %d: closed", fd);
-  if (accept_paused_) set_accepting(accept_all());  // an fd is free: take what waited
+  if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
 // The parent must know when we take no more connections: it would otherwise keep handing them
@@ -269,8 +269,8 @@ void EventLoop<T>::close_conn(int fd) {
 // until we close one or another worker happens to be woken. It passes them on instead.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
-  if (accepting == !accept_paused_) return;  // no change
-  accept_paused_ = !accepting;
+  if (accepting == accepting_) return;
+  accepting_ = accepting;
   report(accepting ? Report::accepting : Report::full);
 }
 
@@ -327,7 +327,7 @@ void EventLoop<T>::quit() {
   quitting_ = true;
   give_up_at_ = Clock::now() + kGracePeriod;
   listen_.reset();  // our copy: the socket closes (new clients are refused) once all let go
-  log_line("got SIGQUIT: finishing %zu connections", open_);
+  log_line("got SIGQUIT: finishing %zu connections", open_count_);
   for (std::size_t fd = 0; fd < users_.size(); ++fd)
     if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
 }
@@ -341,6 +341,6 @@ int EventLoop<T>::wait_timeout_ms() const {
 
 template <typename T>
 void EventLoop<T>::log_stats() {
-  log_line("stats: open_connections=%zu accepted=%llu %s", open_,
+  log_line("stats: open_connections=%zu accepted=%llu %s", open_count_,
            static_cast<unsigned long long>(accepted_), shared_.stats().c_str());
 }

@@ -137,7 +137,7 @@ void ProcessPool::dispatch_connection() {
   }
 }
 
-// Chapter 2's policy: always the first available worker (alive, not full, answering). Chapter 3
+// Chapter 2's policy: always the first available worker (alive, accepting, answering). Chapter 3
 // replaces this with round robin.
 int ProcessPool::pick_worker() const {
   for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i)
@@ -163,9 +163,9 @@ void ProcessPool::read_reports(int channel_fd) {
         if (reports[r] == static_cast<char>(Report::took) && child.unanswered > 0)
           --child.unanswered;
         else if (reports[r] == static_cast<char>(Report::full))
-          child.full = true;
+          child.accepting = false;
         else if (reports[r] == static_cast<char>(Report::accepting))
-          child.full = false;
+          child.accepting = true;
       }
       child.owing_since = Clock::now();
       if (child.silent) log_line("worker %d answers again", i);

@@ -1,6 +1,6 @@
 /**
  * @file http_conn.h
- * The per-connection "user" class of chapter 4: one HTTP/1.1 connection serving static files.
+ * The per-connection "user" class: one HTTP/1.1 connection serving static files.
  */
 #pragma once
 

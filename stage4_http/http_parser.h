@@ -132,15 +132,15 @@ class HttpParser {
   void end_of_headers();
   void parse_content(std::size_t len, std::size_t& pos);
   void fail(HttpStatus status);
-  std::size_t unit_limit() const;
+  std::size_t byte_budget() const;
 
   CheckState check_state_ = CheckState::request_line;
   Result result_ = Result::incomplete;
   HttpStatus error_ = HttpStatus::ok;
   HttpRequest request_;
-  std::string line_;            ///< The current line, without its terminator.
-  std::size_t unit_bytes_ = 0;  ///< Bytes of the current request line, or of the header section.
-  bool pending_cr_ = false;     ///< The last byte consumed was a CR; the next must be LF.
+  std::string line_;             ///< The current line, without its terminator.
+  std::size_t budget_used_ = 0;  ///< Bytes of the current request line, or of the header section.
+  bool pending_cr_ = false;      ///< The last byte consumed was a CR; the next must be LF.
   int empty_lines_ = 0;
   bool host_seen_ = false;
   bool content_length_seen_ = false;

@@ -15,16 +15,16 @@
 
 /** One worker as the parent sees it: an entry of the classic process table. */
 struct ChildProcess {
-  pid_t pid = -1;      ///< -1 once the worker has died and been reaped
-  UniqueFd channel;    ///< the parent's end of the socketpair shared with this worker
-  bool full = false;   ///< the worker said it takes no new connections for now
-  int unanswered = 0;  ///< wake-ups written to the worker and not yet answered (Report::took)
+  pid_t pid = -1;         ///< -1 once the worker has died and been reaped
+  UniqueFd channel;       ///< the parent's end of the socketpair shared with this worker
+  bool accepting = true;  ///< false from its Report::full until its Report::accepting
+  int unanswered = 0;     ///< wake-ups written to the worker and not yet answered (Report::took)
   /** Since when the worker owes an answer: the first unanswered wake-up, or its last report. */
   std::chrono::steady_clock::time_point owing_since;
   bool silent = false;  ///< owed an answer for longer than kAnswerDeadline; set back when it speaks
 
-  /** True when the parent may hand this worker a connection: alive, not full, answering. */
-  bool available() const { return pid > 0 && !full && !silent; }
+  /** True when the parent may hand this worker a connection: alive, accepting, answering. */
+  bool available() const { return pid > 0 && accepting && !silent; }
 };
 
 /**

@@ -41,9 +41,9 @@ enum class Report : char {
 constexpr std::chrono::seconds kGracePeriod{5};
 
 /**
- * The epoll loop a worker runs (main()'s WorkerMain builds it) for connections of type T (the classic
- * "user" class). The worker does not watch the listening socket: the parent does, and writes a
- * byte to this worker's channel when a connection is waiting; the worker then accepts, and
+ * The epoll loop a worker runs (main()'s WorkerMain builds it) for connections of type T (the
+ * classic "user" class). The worker does not watch the listening socket: the parent does, and
+ * writes a byte to this worker's channel when a connection is waiting; the worker then accepts, and
  * answers every wake-up byte with a Report::took. It also reports when it stops or starts taking
  * connections.
  *
@@ -141,10 +141,10 @@ class EventLoop {
   // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
   std::vector<std::unique_ptr<User>> users_;
   std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
-  std::size_t open_ = 0;
+  std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
   std::size_t max_connections_;   // see connection_limit()
-  bool accept_paused_ = false;    // at the limit or out of fds: wait for a connection to close
+  bool accepting_ = true;         // false: at the limit or out of fds, until one closes
   std::string stop_reason_;       // set when the loop must end, e.g. "got SIGTERM"
   bool quitting_ = false;         // SIGQUIT came: finish what was started, accept nothing
   Clock::time_point give_up_at_;  // quitting: the end of the grace period
@@ -217,10 +217,12 @@ int EventLoop<T>::run() {
       tick_due_ = false;
       wheel_.advance();  // an expired timer closes its connection (see add_conn)
     }
-    if (accept_paused_ && open_ < max_connections_) set_accepting(accept_all());  // see accept_all
-    if (quitting_ && (open_ == 0 || Clock::now() >= give_up_at_)) stop_reason_ = "got SIGQUIT";
+    if (!accepting_ && open_count_ < max_connections_)
+      set_accepting(accept_all());  // see accept_all
+    if (quitting_ && (open_count_ == 0 || Clock::now() >= give_up_at_))
+      stop_reason_ = "got SIGQUIT";
   }
-  const std::size_t closing = open_;
+  const std::size_t closing = open_count_;
   users_.clear();  // closes every connection
   log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
   return 0;
@@ -276,8 +278,8 @@ template <typename T>
 bool EventLoop<T>::accept_all() {
   if (!listen_) return true;  // closed by quit(): there is nothing more to take
   while (true) {
-    if (open_ >= max_connections_) {
-      if (!accept_paused_) log_line("%zu connections open; pausing until one closes", open_);
+    if (open_count_ >= max_connections_) {
+      if (accepting_) log_line("%zu connections open; pausing until one closes", open_count_);
       return false;
     }
     sockaddr_storage peer{};
@@ -294,8 +296,7 @@ bool EventLoop<T>::accept_all() {
       // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
       // close_conn() retries as soon as an fd is free, and so does run() after each batch while
       // we are under the cap (then open files hold the fds, and closing one is no event of ours).
-      if (!accept_paused_)
-        log_line("accept: %s; pausing until a connection closes", strerror(errno));
+      if (accepting_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
       return false;
     }
     log_line("accept: %s", strerror(errno));
@@ -321,7 +322,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
     return;
   }
   wheel_.add(users_[raw_fd]->idle_timer, idle_timeout_);  // the first request must come in time
-  ++open_;
+  ++open_count_;
   ++accepted_;
   if (verbose()) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
@@ -359,9 +360,9 @@ template <typename T>
 void EventLoop<T>::close_conn(int fd) {
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
-  --open_;
+  --open_count_;
   log_verbose("fd %d: closed", fd);
-  if (accept_paused_) set_accepting(accept_all());  // an fd is free: take what waited
+  if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
 // The parent must know when we take no more connections: it would otherwise keep handing them
@@ -369,8 +370,8 @@ void EventLoop<T>::close_conn(int fd) {
 // until we close one or another worker happens to be woken. It passes them on instead.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
-  if (accepting == !accept_paused_) return;  // no change
-  accept_paused_ = !accepting;
+  if (accepting == accepting_) return;
+  accepting_ = accepting;
   report(accepting ? Report::accepting : Report::full);
 }
 
@@ -430,7 +431,7 @@ void EventLoop<T>::quit() {
   quitting_ = true;
   give_up_at_ = Clock::now() + kGracePeriod;
   listen_.reset();  // our copy: the socket closes (new clients are refused) once all let go
-  log_line("got SIGQUIT: finishing %zu connections", open_);
+  log_line("got SIGQUIT: finishing %zu connections", open_count_);
   for (std::size_t fd = 0; fd < users_.size(); ++fd)
     if (users_[fd] && !users_[fd]->conn.quit()) close_conn(static_cast<int>(fd));
 }
@@ -444,6 +445,6 @@ int EventLoop<T>::wait_timeout_ms() const {
 
 template <typename T>
 void EventLoop<T>::log_stats() {
-  log_line("stats: open_connections=%zu accepted=%llu %s", open_,
+  log_line("stats: open_connections=%zu accepted=%llu %s", open_count_,
            static_cast<unsigned long long>(accepted_), shared_.stats().c_str());
 }

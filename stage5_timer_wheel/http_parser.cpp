@@ -147,7 +147,7 @@ void HttpParser::reset() {
   request_.content_length = 0;
   request_.if_modified_since = -1;
   release_buffer(line_);
-  unit_bytes_ = 0;
+  budget_used_ = 0;
   pending_cr_ = false;
   empty_lines_ = 0;
   host_seen_ = false;
@@ -161,21 +161,21 @@ void HttpParser::reset() {
   body_left_ = 0;
 }
 
-/** The byte budget of the current unit: one request line, or the whole header section. */
-std::size_t HttpParser::unit_limit() const {
+/** The byte budget of what is being read: one request line, or the whole header section. */
+std::size_t HttpParser::byte_budget() const {
   return check_state_ == CheckState::request_line ? kMaxRequestLine : kMaxHeaderSection;
 }
 
 /**
  * The line scanner. Appends bytes to line_ until a line terminator: CRLF, or a bare LF
  * (RFC 9112 §2.2 lets a recipient accept it). A CR not followed by LF is an error. Every
- * consumed byte counts against the unit's limit, and the limit is checked as soon as it is
+ * consumed byte counts against the budget, and the limit is checked as soon as it is
  * reached without a line end, so line_ never holds more than the limit.
  */
 HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len, std::size_t& pos) {
-  const std::size_t limit = unit_limit();
+  const std::size_t limit = byte_budget();
   for (;;) {
-    if (unit_bytes_ >= limit) {  // the line (or section) cannot end within the limit
+    if (budget_used_ >= limit) {  // the line (or section) cannot end within the limit
       if (check_state_ == CheckState::request_line) {
         note_head(line_);  // the start of the line is enough to know
         fail(HttpStatus::uri_too_long);
@@ -191,12 +191,12 @@ HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len,
         return LineStatus::bad;
       }
       ++pos;
-      ++unit_bytes_;
+      ++budget_used_;
       pending_cr_ = false;
       return LineStatus::ok;
     }
     // Look for CR or LF, but never past the bytes the limit still allows.
-    const std::size_t window = std::min(len - pos, limit - unit_bytes_);
+    const std::size_t window = std::min(len - pos, limit - budget_used_);
     const char* begin = data + pos;
     const char* end =
         std::find_if(begin, begin + window, [](char c) { return c == '\r' || c == '\n'; });
@@ -211,10 +211,10 @@ HttpParser::LineStatus HttpParser::parse_line(const char* data, std::size_t len,
     }
     line_.append(begin, n);
     pos += n;
-    unit_bytes_ += n;
+    budget_used_ += n;
     if (n == window) continue;  // no terminator in the window: limit check or need more
     ++pos;
-    ++unit_bytes_;
+    ++budget_used_;
     if (*end == '\n') return LineStatus::ok;
     pending_cr_ = true;
   }
@@ -233,7 +233,7 @@ void HttpParser::process_line(std::string_view line) {
 void HttpParser::parse_request_line(std::string_view line) {
   if (line.empty()) {  // RFC 9112 §2.2: ignore at least one empty line before the request
     if (++empty_lines_ > kMaxLeadingEmptyLines) return fail(HttpStatus::bad_request);
-    unit_bytes_ = 0;
+    budget_used_ = 0;
     return;
   }
   note_head(line);
@@ -254,7 +254,7 @@ void HttpParser::parse_request_line(std::string_view line) {
   if (refused_method_ == HttpStatus::ok && !parse_target(target))
     return fail(HttpStatus::bad_request);
   check_state_ = CheckState::headers;
-  unit_bytes_ = 0;
+  budget_used_ = 0;
 }
 
 // Before any refusal of the request line, so that even an error answer to HEAD has no body.

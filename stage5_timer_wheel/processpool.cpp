@@ -138,7 +138,7 @@ void ProcessPool::dispatch_connection() {
 }
 
 // Round robin (轮流选择): start after the worker chosen last time and take the first available
-// one (alive, not full, answering). O(workers) in the worst case, when most are unavailable;
+// one (alive, accepting, answering). O(workers) in the worst case, when most are unavailable;
 // fine for at most 256 workers.
 int ProcessPool::pick_worker() {
   const int count = static_cast<int>(all_child_process_.size());
@@ -170,9 +170,9 @@ void ProcessPool::read_reports(int channel_fd) {
         if (reports[r] == static_cast<char>(Report::took) && child.unanswered > 0)
           --child.unanswered;
         else if (reports[r] == static_cast<char>(Report::full))
-          child.full = true;
+          child.accepting = false;
         else if (reports[r] == static_cast<char>(Report::accepting))
-          child.full = false;
+          child.accepting = true;
       }
       child.owing_since = Clock::now();
       if (child.silent) log_line("worker %d answers again", i);

@@ -283,8 +283,7 @@ void ProcessPool::kill_stragglers() {
   kill_at_ = Clock::now() + kStopDeadline;
 }
 
-// epoll_wait's timeout: while stopping, until kill_at_; while serving, until the first worker
-// that owes an answer runs out of time; -1 (forever) when nothing is due.
+// While stopping, the deadline is kill_at_; while serving, the first answer owed.
 int ProcessPool::wait_timeout_ms() const {
   Clock::time_point next = Clock::time_point::max();
   if (stopping_) {

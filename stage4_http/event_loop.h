@@ -61,7 +61,8 @@ class EventLoop {
  public:
   /**
    * Takes the (shared) listening socket and this worker's end of its channel; creates the
-   * worker's own epoll instance and signal pipe.
+   * worker's own epoll instance and signal pipe, installs its handlers, then unblocks signals
+   * (ProcessPool::start blocked them). Runs in a worker, built by main()'s WorkerMain.
    */
   EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared);
 
@@ -140,7 +141,7 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
   if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
     die("epoll_ctl");
-  restore_signals();  // this worker's handlers are in place (see ProcessPool::start)
+  restore_signals();
 }
 
 template <typename T>

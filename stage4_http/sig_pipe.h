@@ -40,9 +40,8 @@ void ignore_sig(int sig);
 void ignore_stray_signals();
 
 /**
- * Blocks every signal and keeps the mask it replaced for restore_signals(). The pool calls it in
- * the parent before the forks, so that a signal arriving before a process has installed its
- * handlers waits, pending, instead of meeting its default action (SIGUSR1 would kill).
+ * Blocks every signal and keeps the mask it replaced for restore_signals(). Runs in the parent,
+ * called by ProcessPool::start() before the forks (see there why).
  */
 void block_signals();
 

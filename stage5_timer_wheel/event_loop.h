@@ -73,7 +73,9 @@ class EventLoop {
  public:
   /**
    * Takes the (shared) listening socket and this worker's end of its channel; creates the
-   * worker's own epoll instance and signal pipe.
+   * worker's own epoll instance and signal pipe, installs its handlers, then unblocks signals
+   * (ProcessPool::start blocked them). A connection that makes no progress for @p idle_timeout
+   * is closed. Runs in a worker, built by main()'s WorkerMain.
    */
   EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared,
             std::chrono::milliseconds idle_timeout);
@@ -100,7 +102,7 @@ class EventLoop {
   void set_accepting(bool accepting);
   /** Writes @p count copies of @p report on the channel (several Report::took at once). */
   void report(Report what, std::size_t count = 1);
-  /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
+  /** Makes the T for a new connection, watches its fd, arms its timer; drops it on failure. */
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   /**
    * Lets the connection on @p fd do its I/O; closes it when process() returns false, pushes its
@@ -179,7 +181,7 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   if (setitimer(ITIMER_REAL, &timer, nullptr) == -1) die("setitimer");
   if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
     die("epoll_ctl");
-  restore_signals();  // this worker's handlers are in place (see ProcessPool::start)
+  restore_signals();
 }
 
 template <typename T>

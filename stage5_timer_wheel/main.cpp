@@ -40,7 +40,8 @@ void check_descriptor_limit(int open_fd) {
 
 /**
  * Parses the command line, opens the socket and the root, forks the workers, runs the parent.
- * Runs in the parent: a worker never returns from pool.start().
+ * Runs in the parent. The lambda given to pool.start() is a worker's main: it runs in each
+ * worker after the fork, builds its EventLoop, and its result is the worker's exit status.
  */
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);

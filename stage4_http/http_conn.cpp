@@ -21,51 +21,62 @@ std::string HttpShared::stats() const {
 
 HttpConn::HttpConn(UniqueFd fd, Shared& shared) : fd_(std::move(fd)), shared_(shared) {}
 
-// The order matters: finish the response in flight before looking at the next request (answers
-// go out in request order), and only read when nothing is waiting to be written.
+// Answers go out in request order, so the response in flight is finished before the next
+// buffered request is looked at, and the socket is read only when nothing waits to be written:
+// a client that pipelines without reading is throttled by TCP, not by our memory.
 bool HttpConn::process(std::uint32_t events) {
-  // One read() fewer per request. A read that returns less than the buffer holds has emptied the
-  // receive queue; under edge-triggered epoll, any byte that arrives after it raises a new
-  // EPOLLIN event, so another read() now could only fail with EAGAIN: skip it and wait for that
-  // event (nginx does the same: a short recv() clears rev->ready). Not when the peer hung up:
-  // its FIN may sit behind the data we read and raises no new event, so read on until 0.
-  const bool hung_up = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-  bool drained = false;  // this call's last read() was short: the socket holds nothing more
   used_its_turn_ = false;
-  while (true) {
+  // A short read emptied the socket, and under edge-triggered epoll a later byte raises a new
+  // event: skip the read() that could only fail with EAGAIN (nginx does the same). Not after a
+  // hang-up, whose FIN raises no new event: read on until read() returns 0.
+  const bool hung_up = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  bool socket_empty = false;
+  for (;;) {
     if (responding_) {
-      switch (write_response()) {
-        case Progress::blocked:
-          return true;  // EPOLLOUT will call us again; read nothing meanwhile
-        case Progress::turn_used:
-          used_its_turn_ = true;  // the loop calls us again after the others
-          return true;
-        case Progress::failed:
-          return false;
-        case Progress::done:
-          finish_response();
-          if (!keep_alive_) {
-            drain_input();
-            return false;
-          }
-      }
+      const Step step = send_response();
+      if (step != Step::next) return step == Step::wait;
     }
     if (answer_buffered_request()) continue;
     if (peer_closed_) return false;  // every request that arrived has been answered
-    if (drained) return true;        // wait for the next EPOLLIN edge
-
-    const ssize_t n = read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer);
-    if (n > 0) {
-      unparsed_.append(shared_.read_buffer, static_cast<std::size_t>(n));
-      drained = !hung_up && static_cast<std::size_t>(n) < sizeof shared_.read_buffer;
-    } else if (n == 0) {
-      peer_closed_ = true;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return true;  // wait for the next EPOLLIN edge
-    } else if (errno != EINTR) {
-      return false;  // ECONNRESET and friends
-    }
+    if (socket_empty) return true;
+    bool short_read = false;
+    const Step step = read_more(short_read);
+    if (step != Step::next) return step == Step::wait;
+    socket_empty = short_read && !hung_up;
   }
+}
+
+HttpConn::Step HttpConn::send_response() {
+  switch (write_response()) {
+    case Progress::blocked:
+      return Step::wait;  // EPOLLOUT calls process() again
+    case Progress::turn_used:
+      used_its_turn_ = true;  // the loop calls process() again after the others
+      return Step::wait;
+    case Progress::failed:
+      return Step::close;
+    case Progress::done:
+      break;
+  }
+  finish_response();
+  if (keep_alive_) return Step::next;
+  drain_input();
+  return Step::close;
+}
+
+HttpConn::Step HttpConn::read_more(bool& short_read) {
+  const ssize_t n = read(fd_.get(), shared_.read_buffer, sizeof shared_.read_buffer);
+  if (n > 0) {
+    unparsed_.append(shared_.read_buffer, static_cast<std::size_t>(n));
+    short_read = static_cast<std::size_t>(n) < sizeof shared_.read_buffer;
+    return Step::next;
+  }
+  if (n == 0) {
+    peer_closed_ = true;
+    return Step::next;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Step::wait;
+  return errno == EINTR ? Step::next : Step::close;  // ECONNRESET and friends: close
 }
 
 // The response in flight goes out whole, then the connection closes as after "Connection:
@@ -75,8 +86,6 @@ bool HttpConn::quit() {
   return responding_;
 }
 
-// Feeds buffered bytes to the parser; starts a response when a request is complete or refused.
-// Returns true when a response was started.
 bool HttpConn::answer_buffered_request() {
   const std::size_t used = parser_.feed(unparsed_.data(), unparsed_.size());
   unparsed_.erase(0, used);
@@ -84,10 +93,10 @@ bool HttpConn::answer_buffered_request() {
     case HttpParser::Result::incomplete:
       return false;
     case HttpParser::Result::complete:
-      start_response(&parser_.request(), HttpStatus::ok);
+      answer(parser_.request());
       return true;
     case HttpParser::Result::error:
-      start_response(nullptr, parser_.error());
+      refuse(parser_.error());
       return true;
   }
   return false;
@@ -101,52 +110,62 @@ std::string with_slash(const std::string& target) {
 }
 }  // namespace
 
-// request == nullptr means the parser refused the request with `status`; otherwise the status
-// comes from finding the file.
-void HttpConn::start_response(const HttpRequest* request, HttpStatus status) {
+void HttpConn::answer(const HttpRequest& request) {
+  begin_response(request.keep_alive);
+  HttpStatus status = open_file(request.target);
+  // RFC 9110 §13.1.3: not modified since the client's copy (to the second, as Last-Modified).
+  if (status == HttpStatus::ok && request.if_modified_since >= 0 &&
+      file_.mtime.tv_sec <= request.if_modified_since)
+    status = HttpStatus::not_modified;
+  const bool is_head = request.method == Method::head;
+  if (status == HttpStatus::ok || status == HttpStatus::not_modified) {
+    append_response_head(head_, status, static_cast<std::uint64_t>(file_.size),
+                         content_type_for(file_.relative), &file_.mtime, keep_alive_,
+                         shared_.worker_id, request.minor_version);
+    if (is_head || status == HttpStatus::not_modified)
+      file_.fd.reset();
+    else
+      file_end_ = file_.size;
+  } else {
+    const std::string location =
+        status == HttpStatus::moved_permanently ? with_slash(request.target) : std::string();
+    append_error(status, is_head, request.minor_version, location);
+  }
+  log_verbose("%s -> %d", request.target.c_str(), static_cast<int>(status));
+}
+
+// After a parse error nobody knows where the next request would start: answer, then close.
+void HttpConn::refuse(HttpStatus status) {
+  begin_response(false);
+  append_error(status, parser_.is_head(), 1, {});
+  log_verbose("(bad request) -> %d", static_cast<int>(status));
+}
+
+void HttpConn::begin_response(bool keep_alive) {
   head_.clear();
   head_sent_ = 0;
   file_offset_ = file_end_ = 0;
   responding_ = true;
+  keep_alive_ = keep_alive;
   ++shared_.requests;
-  // After a parse error we cannot tell where the next request starts: close after answering.
-  keep_alive_ = request != nullptr && request->keep_alive;
-  const int minor_version = request != nullptr ? request->minor_version : 1;
-  // Known from the request line even when the parser refused the request: no body for HEAD.
-  const bool is_head = parser_.request().method == Method::head;
+}
 
-  if (request != nullptr) {
-    status = resolve_target(request->target, file_.relative);
-    if (status == HttpStatus::ok) {
-      open_under_root(shared_.root_fd, file_);
-      status = file_.status;
-    } else {
-      file_.fd.reset();
-    }
+HttpStatus HttpConn::open_file(const std::string& target) {
+  const HttpStatus status = resolve_target(target, file_.relative);
+  if (status != HttpStatus::ok) {
+    file_.fd.reset();
+    return status;
   }
-  // RFC 9110 §13.1.3: not modified since the client's copy (to the second, as Last-Modified).
-  if (status == HttpStatus::ok && request->if_modified_since >= 0 &&
-      file_.mtime.tv_sec <= request->if_modified_since)
-    status = HttpStatus::not_modified;
-  if (status == HttpStatus::ok || status == HttpStatus::not_modified) {
-    append_response_head(head_, status, static_cast<std::uint64_t>(file_.size),
-                         content_type_for(file_.relative), &file_.mtime, keep_alive_,
-                         shared_.worker_id, minor_version);
-    if (is_head || status == HttpStatus::not_modified) {
-      file_.fd.reset();
-    } else {
-      file_end_ = file_.size;
-    }
-  } else {
-    const std::string_view page = error_page(status);
-    const std::string location =
-        status == HttpStatus::moved_permanently ? with_slash(request->target) : std::string();
-    append_response_head(head_, status, page.size(), "text/html; charset=utf-8", nullptr,
-                         keep_alive_, shared_.worker_id, minor_version, location);
-    if (!is_head) head_.append(page);
-  }
-  log_verbose("%s -> %d", request != nullptr ? request->target.c_str() : "(bad request)",
-              static_cast<int>(status));
+  open_under_root(shared_.root_fd, file_);
+  return file_.status;
+}
+
+void HttpConn::append_error(HttpStatus status, bool is_head, int minor_version,
+                            const std::string& location) {
+  const std::string_view page = error_page(status);
+  append_response_head(head_, status, page.size(), "text/html; charset=utf-8", nullptr, keep_alive_,
+                       shared_.worker_id, minor_version, location);
+  if (!is_head) head_.append(page);
 }
 
 HttpConn::Progress HttpConn::write_response() {

@@ -43,8 +43,7 @@ enum class Method { get, head };
 
 /** What the server needs from a request once it has been parsed completely. */
 struct HttpRequest {
-  Method method = Method::get;  ///< GET or HEAD; HEAD is set as soon as the request line
-                                ///< names it, so it is valid after an error too.
+  Method method = Method::get;  ///< GET or HEAD
   std::string target;           ///< Origin-form target ("/path?query"), always starts with '/'.
   int minor_version = 1;        ///< 0 for HTTP/1.0, 1 for HTTP/1.1.
   bool keep_alive = true;       ///< Whether the connection may carry another request.
@@ -109,6 +108,12 @@ class HttpParser {
 
   /** Why the request was refused; valid when result() == Result::error. */
   HttpStatus error() const { return error_; }
+
+  /**
+   * True when the request line (or its start) names HEAD; known as soon as it can be, so also
+   * after an error: even an error answer to HEAD has no body (RFC 9110 §9.3.2).
+   */
+  bool is_head() const { return request_.method == Method::head; }
 
   /** Makes the parser ready for the next request on the same connection; frees its buffers. */
   void reset();

@@ -85,6 +85,8 @@ class HttpConn {
  private:
   /** How far write_response() got: all sent, socket full (EAGAIN), turn used, or peer gone. */
   enum class Progress { done, blocked, turn_used, failed };
+  /** What process() does next: go on in this call, wait for the next event, or close. */
+  enum class Step { next, wait, close };
 
   /**
    * Most bytes of a file one connection sends per loop turn (nginx: sendfile_max_chunk, 2 MiB).
@@ -94,12 +96,25 @@ class HttpConn {
    */
   static constexpr std::size_t kMaxBytesPerTurn = 1024 * 1024;
 
+  /** Goes on with the response in flight; next once it is out and the connection stays open. */
+  Step send_response();
+  /** One read() into unparsed_; @p short_read when it brought less than the buffer holds. */
+  Step read_more(bool& short_read);
   /** Sends the rest of the head, then the file with sendfile(), until done or blocked. */
   Progress write_response();
   /** Feeds buffered bytes to the parser; true when that started a response. */
   bool answer_buffered_request();
-  /** Builds the head (and error page) for @p request, or for a refusal with @p status if null. */
-  void start_response(const HttpRequest* request, HttpStatus status);
+  /** Starts the response to a complete request: its file, a 304, or the error finding it gave. */
+  void answer(const HttpRequest& request);
+  /** Starts the error response to a request the parser refused with @p status. */
+  void refuse(HttpStatus status);
+  /** Resets the response state for a new response (@p keep_alive: the connection stays). */
+  void begin_response(bool keep_alive);
+  /** Resolves @p target and opens it under the root into file_; ok or why not. */
+  HttpStatus open_file(const std::string& target);
+  /** Appends the head and (unless @p is_head) the page of an error or redirect @p status. */
+  void append_error(HttpStatus status, bool is_head, int minor_version,
+                    const std::string& location);
   /** Closes the file and resets the parser, ready for the next request. */
   void finish_response();
   /** Before a close: stops writing and reads what the client sent, so close() sends no RST. */

@@ -45,7 +45,7 @@ void install(int sig, void (*handler)(int)) {
   struct sigaction action {};
   action.sa_handler = handler;
   // SA_RESTART restarts slow system calls interrupted by the handler. epoll_wait is never
-  // restarted (it fails with EINTR whatever the flags), so the loop still checks for EINTR.
+  // restarted (it fails with EINTR whatever the flags): EpollSet::wait handles that.
   action.sa_flags = SA_RESTART;
   // Block every other signal while the handler runs: handlers never interleave.
   sigfillset(&action.sa_mask);

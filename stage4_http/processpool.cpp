@@ -57,17 +57,8 @@ void ProcessPool::run_child(UniqueFd channel, const WorkerMain& worker_main) {
   exit(worker_main(process_id_, std::move(listen_), std::move(channel)));
 }
 
-void ProcessPool::watch(int fd) {
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLET;
-  event.data.fd = fd;
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == -1) die("epoll_ctl");
-}
-
 void ProcessPool::set_up_parent() {
-  epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_) die("epoll_create1");
-  sig_pipe_ = set_up_sig_pipe();
+  epoll_.create();
   ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGCHLD);
   add_sig(SIGINT);
@@ -78,9 +69,9 @@ void ProcessPool::set_up_parent() {
   ignore_sig(SIGPIPE);  // a channel write to a dead worker fails with EPIPE instead
   // Edge-triggered: the parent never accepts, so level-triggered would report the same waiting
   // connection again and again until a worker took it. An edge comes with every new connection.
-  watch(listen_.get());
-  watch(sig_pipe_.get());
-  for (const ChildProcess& child : all_child_process_) watch(child.channel.get());
+  if (!epoll_.watch(listen_.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
+  for (const ChildProcess& child : all_child_process_)
+    if (!epoll_.watch(child.channel.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
 }
 
 int ProcessPool::run_parent() {
@@ -89,9 +80,8 @@ int ProcessPool::run_parent() {
 
   epoll_event events[kMaxEvents];
   while (live_workers() > 0) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
+    const int n = epoll_.wait(events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
-      if (errno == EINTR) continue;
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
@@ -99,7 +89,7 @@ int ProcessPool::run_parent() {
       const int fd = events[i].data.fd;
       if (fd == listen_.get()) {
         if (!stopping_) dispatch_connection();
-      } else if (fd == sig_pipe_.get()) {
+      } else if (fd == epoll_.signal_fd()) {
         handle_signals();
       } else {
         read_reports(fd);
@@ -207,7 +197,7 @@ void ProcessPool::check_answers() {
 // One read per loop turn, as in EventLoop::handle_signals: a flood cannot starve the sockets.
 void ProcessPool::handle_signals() {
   int signals[NSIG];
-  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  const std::size_t n = read_signals(epoll_.signal_fd(), signals, NSIG);
   for (std::size_t i = 0; i < n; ++i) {
     switch (signals[i]) {
       case SIGCHLD:
@@ -267,8 +257,7 @@ void ProcessPool::stop_workers(int sig) {
   const auto kill_at = Clock::now() + grace + kStopDeadline;
   if (!stopping_ || kill_at < kill_at_) kill_at_ = kill_at;
   if (listen_) {
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr) == -1)
-      log_line("epoll_ctl: %s", strerror(errno));
+    if (!epoll_.unwatch(listen_.get())) log_line("epoll_ctl: %s", strerror(errno));
     listen_.reset();
   }
   stopping_ = true;

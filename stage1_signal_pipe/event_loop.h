@@ -77,8 +77,7 @@ class EventLoop {
   UniqueFd listen_;
   EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
-  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  // users_[fd]: the connection on fd, or null; as long as the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
@@ -182,8 +181,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
-  // An fd has at most one event per batch and only that event closes its connection, so no
-  // event here outlives its connection; the check guards against a handler that closes others.
+  // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process()) close_conn(fd);
 }

@@ -101,8 +101,7 @@ class EventLoop {
   UniqueFd channel_;
   EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
-  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  // users_[fd]: the connection on fd, or null; as long as the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
@@ -155,12 +154,9 @@ int EventLoop<T>::run() {
   return 0;
 }
 
-// The parent wrote one byte per connection it saw, but bytes coalesce in the channel and one
-// edge may stand for many bytes. So the bytes are only a wake-up call: read them all, then accept
-// until the backlog is empty. A byte that finds the backlog already empty (another worker or an
-// earlier accept_all took the connection) costs one failed accept and nothing else. Each byte is
-// answered, after the accepts, so that the parent can tell a wake-up that was heard from one
-// that fell on a stopped worker.
+// Bytes coalesce in the channel, so they are only a wake-up call: read them all, accept until the
+// backlog is empty (a byte that finds it empty costs one failed accept), then answer every byte,
+// so that the parent can tell a wake-up that was heard from one that fell on a stopped worker.
 template <typename T>
 void EventLoop<T>::take_notifications() {
   char bytes[256];
@@ -234,8 +230,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
-  // An fd has at most one event per batch and only that event closes its connection, so no
-  // event here outlives its connection; the check guards against a handler that closes others.
+  // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process()) close_conn(fd);
 }
@@ -249,9 +244,8 @@ void EventLoop<T>::close_conn(int fd) {
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
-// The parent must know when we take no more connections: it would otherwise keep handing them
-// to us, and each would wait in the backlog behind us, however idle the other workers were,
-// until we close one or another worker happens to be woken. It passes them on instead.
+// Tells the parent, which would otherwise keep handing us connections that wait in the backlog
+// however idle the other workers are.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
   if (accepting == accepting_) return;

@@ -108,8 +108,7 @@ class EventLoop {
   UniqueFd channel_;
   EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
-  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  // users_[fd]: the connection on fd, or null; as long as the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
   std::size_t open_count_ = 0;
@@ -171,12 +170,9 @@ int EventLoop<T>::run() {
   return 0;
 }
 
-// The parent wrote one byte per connection it saw, but bytes coalesce in the channel and one
-// edge may stand for many bytes. So the bytes are only a wake-up call: read them all, then accept
-// until the backlog is empty. A byte that finds the backlog already empty (another worker or an
-// earlier accept_all took the connection) costs one failed accept and nothing else. Each byte is
-// answered, after the accepts, so that the parent can tell a wake-up that was heard from one
-// that fell on a stopped worker.
+// Bytes coalesce in the channel, so they are only a wake-up call: read them all, accept until the
+// backlog is empty (a byte that finds it empty costs one failed accept), then answer every byte,
+// so that the parent can tell a wake-up that was heard from one that fell on a stopped worker.
 template <typename T>
 void EventLoop<T>::take_notifications() {
   char bytes[256];
@@ -199,13 +195,8 @@ void EventLoop<T>::take_notifications() {
   report(Report::took, wakeups);
 }
 
-// An HTTP connection needs a second fd while it sends a file. Accepting until EMFILE would leave
-// none for open(), and every request would get a 500 until the crowd left. So an eighth of the fd
-// table (at least 16) stays free for files, plus a few fds for the loop's own (epoll, pipe,
-// channel); clients over the cap wait in the kernel's backlog, where they cost us nothing.
-// A file is open only while its response is in flight, so the reserve runs out only when that
-// many slow readers download at once, and then the cost is a 500, not a crash. Half the table
-// would guarantee a file for every connection, at the price of half the idle connections.
+// A response needs a second fd for its file: an eighth of the table (at least 16) stays free for
+// files, 16 more for the loop's own fds. Clients over the cap wait in the backlog, costing nothing.
 template <typename T>
 std::size_t EventLoop<T>::connection_limit() {
   constexpr rlim_t kOwnFds = 16;
@@ -236,9 +227,8 @@ bool EventLoop<T>::accept_all() {
     if (errno == EINTR || errno == ECONNABORTED) continue;     // that client gave up; try the next
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;  // backlog empty
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
-      // close_conn() retries as soon as an fd is free, and so does run() after each batch while
-      // we are under the cap (then open files hold the fds, and closing one is no event of ours).
+      // Out of fds: retrying now would spin. close_conn() retries when an fd is free, and so does
+      // run() after each batch while under the cap (files may hold the fds, freed silently).
       if (accepting_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
       return false;
     }
@@ -271,8 +261,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd, std::uint32_t events) {
-  // An fd has at most one event per batch and only that event closes its connection, so no
-  // event here outlives its connection; the check guards against a handler that closes others.
+  // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process(events))
     close_conn(fd);
@@ -280,9 +269,8 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
     resume_.push_back(fd);
 }
 
-// Each connection in the list gets one more share; one that uses it again goes back on the list
-// for the next turn. A connection closed meanwhile has no user (skipped by serve()); an fd reused
-// by a new connection gets a call it does not need, which does no harm (it works until EAGAIN).
+// One more share each. A connection closed meanwhile is skipped by serve(); a new one on a reused
+// fd gets a call it does not need, which does no harm (it works until EAGAIN).
 template <typename T>
 void EventLoop<T>::resume_connections() {
   std::vector<int> again;
@@ -299,9 +287,8 @@ void EventLoop<T>::close_conn(int fd) {
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
-// The parent must know when we take no more connections: it would otherwise keep handing them
-// to us, and each would wait in the backlog behind us, however idle the other workers were,
-// until we close one or another worker happens to be woken. It passes them on instead.
+// Tells the parent, which would otherwise keep handing us connections that wait in the backlog
+// however idle the other workers are.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
   if (accepting == accepting_) return;

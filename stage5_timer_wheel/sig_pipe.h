@@ -32,10 +32,8 @@ void add_sig(int sig);
 void ignore_sig(int sig);
 
 /**
- * Ignores every signal that would kill or stop a process that has no use for it (SIGUSR2,
- * SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGPROF, SIGVTALRM, SIGIO, SIGPWR, SIGSTKFLT and
- * the real-time signals). Signals that report a fault of our own (SIGSEGV, SIGBUS, SIGABRT, …)
- * keep their default. Every process calls it first, then add_sig() for the signals it handles.
+ * Ignores every signal that would kill or stop a process with no use for it; fault signals
+ * (SIGSEGV, SIGBUS, …) keep their default. Every process calls it first, then add_sig().
  */
 void ignore_stray_signals();
 

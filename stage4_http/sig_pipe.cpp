@@ -40,7 +40,7 @@ void sig_handler(int sig) {
   errno = saved_errno;
 }
 
-/** Sets @p handler for @p sig: the common part of add_sig, ignore_sig and default_sig. */
+/** Sets @p handler for @p sig: the common part of add_sig and ignore_sig. */
 void install(int sig, void (*handler)(int)) {
   struct sigaction action {};
   action.sa_handler = handler;
@@ -90,8 +90,6 @@ void block_signals() {
 void restore_signals() {
   if (g_blocked) sigprocmask(SIG_SETMASK, &g_unblocked, nullptr);
 }
-
-void default_sig(int sig) { install(sig, SIG_DFL); }
 
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity) {
   unsigned char bytes[NSIG];

@@ -51,12 +51,6 @@ void block_signals();
 void restore_signals();
 
 /**
- * Restores the default action of @p sig. The servers do not need it (workers are forked before
- * the parent installs a handler); the unit tests use it to undo add_sig().
- */
-void default_sig(int sig);
-
-/**
  * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity) with one
  * read() and returns how many it stored; 0 when nothing is waiting. Never blocks. A signal is
  * waiting at most once, so a capacity of NSIG takes everything: call it once per loop turn, and

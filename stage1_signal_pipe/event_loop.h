@@ -77,7 +77,7 @@ class EventLoop {
   UniqueFd listen_;
   EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd]: the connection on fd, or null; as long as the highest fd in use, bounds-checked.
+  // users_[fd]: the connection on fd, or null; sized by the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;

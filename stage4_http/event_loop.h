@@ -108,7 +108,7 @@ class EventLoop {
   UniqueFd channel_;
   EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd]: the connection on fd, or null; as long as the highest fd in use, bounds-checked.
+  // users_[fd]: the connection on fd, or null; sized by the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
   std::size_t open_count_ = 0;

@@ -1,7 +1,6 @@
 /**
  * @file time_wheel.cpp
- * The time wheel: slot arithmetic, the two list operations, and a tick() that callbacks cannot
- * break.
+ * The time wheel: slot arithmetic, two list operations, and a tick() that callbacks cannot break.
  */
 #include "time_wheel.h"
 
@@ -38,9 +37,9 @@ TimeWheel::~TimeWheel() {
   }
 }
 
-// The next tick is d away, 0 < d <= I, so tick k comes (k-1)*I + d after the add: never early
-// needs (k-1)*I >= T, so k = ceil(T/I) + 1, at most one interval late; below one interval, k = 2
-// (the proof and the book's early rule: notes/05-timer-wheel.md).
+// Tick k comes (k-1)*I + d after add(), where 0 < d <= I is the wait for the next tick. Never
+// early needs (k-1)*I >= T: k = ceil(T/I) + 1, at least 2, at most one interval late (the proof,
+// and the book's early rule: notes/05-timer-wheel.md).
 std::uint64_t TimeWheel::ticks_until_expiry(std::chrono::milliseconds timeout) const {
   if (timeout <= interval_) return 2;
   const auto whole = static_cast<std::uint64_t>(timeout / interval_);  // both > 0 here

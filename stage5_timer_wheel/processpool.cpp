@@ -24,9 +24,8 @@
 ProcessPool::ProcessPool(UniqueFd listen_fd, int worker_count)
     : listen_(std::move(listen_fd)), all_child_process_(worker_count) {}
 
-// Signals stay blocked from here until a process has installed its handlers: the parent below,
-// a worker at the end of its EventLoop's constructor. One that arrives meanwhile waits, pending,
-// instead of meeting its default action (SIGUSR1 would kill).
+// Signals stay blocked until a process has its handlers (the parent below, a worker at the end of
+// its EventLoop's constructor): one that arrives meanwhile waits instead of killing (SIGUSR1).
 void ProcessPool::start(const WorkerMain& worker_main) {
   block_signals();
   for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
@@ -107,10 +106,9 @@ int ProcessPool::run_parent() {
   return 1;
 }
 
-// The byte is only a wake-up call (see EventLoop::take_notifications), so when the channel is
-// full the worker already has one pending and nothing is lost by dropping this one. If none is
-// available, the connection waits in the backlog: a full worker accepts it when it frees a slot,
-// a silent one when it wakes, and any change of either makes us call here again.
+// The byte is only a wake-up call (see EventLoop::take_notifications): on a full channel the
+// worker has one pending already, so dropping this one loses nothing. With no worker available
+// the connection waits in the backlog until a change of availability calls here again.
 void ProcessPool::dispatch_connection() {
   const int worker = pick_worker();
   if (worker < 0) return;
@@ -143,9 +141,8 @@ int ProcessPool::pick_worker() {
 }
 
 // Any byte is a sign of life: a silent worker that speaks is handed connections again, and what
-// it still owes is timed from now. Report::full and Report::accepting change its availability;
-// on every change the parent wakes a worker, since the wake-up that found this one unavailable
-// must be passed on, and one may have been dropped while no worker was available.
+// it owes is timed from now. On every change of availability the parent wakes a worker: the
+// wake-up that found this one unavailable, or one dropped while none was, must be passed on.
 void ProcessPool::read_reports(int channel_fd) {
   for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
     ChildProcess& child = all_child_process_[i];

@@ -39,9 +39,7 @@ void ignore_stray_signals();
 
 /**
  * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity) with one
- * read() and returns how many it stored; 0 when nothing is waiting. Never blocks. A signal is
- * waiting at most once, so a capacity of NSIG takes everything: call it once per loop turn, and
- * a flood of signals costs each turn one read and one action per signal number. Runs in every
- * process, called by its event loop.
+ * read(); returns how many, 0 when none. Never blocks. A signal waits at most once, so NSIG takes
+ * everything. Every process's event loop calls it once per turn.
  */
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity);

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "epoll_set.h"
 #include "log.h"
 #include "sig_pipe.h"
 #include "unique_fd.h"
@@ -56,8 +57,6 @@ class EventLoop {
   using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
 
-  /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
-  bool watch(int fd, std::uint32_t events);
   /** Accepts every waiting connection (until EAGAIN), pausing when it can take no more. */
   void accept_all();
   /** Makes the T for a new connection and watches its fd; drops it if epoll_ctl fails. */
@@ -76,11 +75,9 @@ class EventLoop {
   void log_stats();
 
   UniqueFd listen_;
-  UniqueFd epoll_;
-  UniqueFd sig_pipe_;
+  EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
-  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  // users_[fd]: the connection on fd, or null; sized by the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
@@ -92,11 +89,8 @@ class EventLoop {
 
 template <typename T>
 EventLoop<T>::EventLoop(UniqueFd listen_fd, typename T::Shared& shared)
-    : listen_(std::move(listen_fd)),
-      epoll_(epoll_create1(EPOLL_CLOEXEC)),
-      sig_pipe_(set_up_sig_pipe()),
-      shared_(shared) {
-  if (!epoll_) die("epoll_create1");
+    : listen_(std::move(listen_fd)), shared_(shared) {
+  epoll_.create();
   ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGINT);
   add_sig(SIGTERM);
@@ -104,25 +98,15 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, typename T::Shared& shared)
   add_sig(SIGHUP);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
-  if (!watch(listen_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
-    die("epoll_ctl");
-}
-
-template <typename T>
-bool EventLoop<T>::watch(int fd, std::uint32_t events) {
-  epoll_event event{};
-  event.events = events;
-  event.data.fd = fd;
-  return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
+  if (!epoll_.watch(listen_.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
 }
 
 template <typename T>
 int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
   while (stop_reason_.empty()) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
+    const int n = epoll_.wait(events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
-      if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
@@ -130,7 +114,7 @@ int EventLoop<T>::run() {
       const int fd = events[i].data.fd;
       if (fd == listen_.get()) {
         accept_all();
-      } else if (fd == sig_pipe_.get()) {
+      } else if (fd == epoll_.signal_fd()) {
         handle_signals();
       } else {
         serve(fd);
@@ -180,7 +164,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_);
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
   // batch; registering both directions once means no epoll_ctl per read or write later.
-  if (!watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
+  if (!epoll_.watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
     // ENOMEM, or ENOSPC at fs.epoll.max_user_watches: drop this client, keep serving the others.
     log_line("fd %d: epoll_ctl: %s; dropping the connection", raw_fd, strerror(errno));
     users_[raw_fd].reset();
@@ -197,8 +181,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
-  // An fd has at most one event per batch and only that event closes its connection, so no
-  // event here outlives its connection; the check guards against a handler that closes others.
+  // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process()) close_conn(fd);
 }
@@ -220,7 +203,7 @@ void EventLoop<T>::close_conn(int fd) {
 template <typename T>
 void EventLoop<T>::handle_signals() {
   int signals[NSIG];
-  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  const std::size_t n = read_signals(epoll_.signal_fd(), signals, NSIG);
   for (std::size_t i = 0; i < n; ++i) {
     switch (signals[i]) {
       case SIGINT:

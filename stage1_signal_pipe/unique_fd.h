@@ -29,9 +29,7 @@ class UniqueFd {
     if (this != &other) reset(other.release());
     return *this;
   }
-  /** Not copyable: two owners would close the same fd twice. */
   UniqueFd(const UniqueFd&) = delete;
-  /** Not copy-assignable, for the same reason. */
   UniqueFd& operator=(const UniqueFd&) = delete;
 
   /** The descriptor, still owned by this object (-1 when empty). */
@@ -42,8 +40,7 @@ class UniqueFd {
   int release() { return std::exchange(fd_, -1); }
   /** Closes the owned fd (if any) and takes ownership of @p fd. */
   void reset(int fd = -1) {
-    // close() errors are ignored on purpose: the fd is released even when close fails (Linux
-    // semantics), and retrying could close an fd another part of the program just opened.
+    // close() errors are ignored: Linux frees the fd even then, and a retry could close a new one.
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
   }

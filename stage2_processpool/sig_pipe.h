@@ -32,10 +32,8 @@ void add_sig(int sig);
 void ignore_sig(int sig);
 
 /**
- * Ignores every signal that would kill or stop a process that has no use for it (SIGUSR2,
- * SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGPROF, SIGVTALRM, SIGIO, SIGPWR, SIGSTKFLT and
- * the real-time signals). Signals that report a fault of our own (SIGSEGV, SIGBUS, SIGABRT, …)
- * keep their default. Every process calls it first, then add_sig() for the signals it handles.
+ * Ignores every signal that would kill or stop a process with no use for it; fault signals
+ * (SIGSEGV, SIGBUS, …) keep their default. Every process calls it first, then add_sig().
  */
 void ignore_stray_signals();
 
@@ -53,16 +51,8 @@ void block_signals();
 void restore_signals();
 
 /**
- * Restores the default action of @p sig. The servers do not need it (workers are forked before
- * the parent installs a handler); the unit tests use it to undo add_sig().
- */
-void default_sig(int sig);
-
-/**
  * Reads the signal numbers waiting in the pipe into @p signals (up to @p capacity) with one
- * read() and returns how many it stored; 0 when nothing is waiting. Never blocks. A signal is
- * waiting at most once, so a capacity of NSIG takes everything: call it once per loop turn, and
- * a flood of signals costs each turn one read and one action per signal number. Runs in every
- * process, called by its event loop.
+ * read(); returns how many, 0 when none. Never blocks. A signal waits at most once, so NSIG takes
+ * everything. Every process's event loop calls it once per turn.
  */
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity);

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "epoll_set.h"
 #include "log.h"
 #include "sig_pipe.h"
 #include "unique_fd.h"
@@ -73,8 +74,6 @@ class EventLoop {
   using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
 
-  /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
-  bool watch(int fd, std::uint32_t events);
   /** Reads the parent's wake-up bytes, accepts, then answers them; EOF: the parent is gone. */
   void take_notifications();
   /** Accepts until the backlog is empty (true) or this worker can take no more (false). */
@@ -100,11 +99,9 @@ class EventLoop {
 
   UniqueFd listen_;
   UniqueFd channel_;
-  UniqueFd epoll_;
-  UniqueFd sig_pipe_;
+  EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
-  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  // users_[fd]: the connection on fd, or null; sized by the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::size_t open_count_ = 0;
   std::uint64_t accepted_ = 0;
@@ -116,12 +113,8 @@ class EventLoop {
 
 template <typename T>
 EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared)
-    : listen_(std::move(listen_fd)),
-      channel_(std::move(channel)),
-      epoll_(epoll_create1(EPOLL_CLOEXEC)),
-      sig_pipe_(set_up_sig_pipe()),
-      shared_(shared) {
-  if (!epoll_) die("epoll_create1");
+    : listen_(std::move(listen_fd)), channel_(std::move(channel)), shared_(shared) {
+  epoll_.create();
   ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGINT);
   add_sig(SIGTERM);
@@ -129,26 +122,16 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   add_sig(SIGHUP);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
-  if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
-    die("epoll_ctl");
+  if (!epoll_.watch(channel_.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
   restore_signals();
-}
-
-template <typename T>
-bool EventLoop<T>::watch(int fd, std::uint32_t events) {
-  epoll_event event{};
-  event.events = events;
-  event.data.fd = fd;
-  return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
 template <typename T>
 int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
   while (stop_reason_.empty()) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
+    const int n = epoll_.wait(events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
-      if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
@@ -156,7 +139,7 @@ int EventLoop<T>::run() {
       const int fd = events[i].data.fd;
       if (fd == channel_.get()) {
         take_notifications();
-      } else if (fd == sig_pipe_.get()) {
+      } else if (fd == epoll_.signal_fd()) {
         handle_signals();
       } else {
         serve(fd);
@@ -171,12 +154,9 @@ int EventLoop<T>::run() {
   return 0;
 }
 
-// The parent wrote one byte per connection it saw, but bytes coalesce in the channel and one
-// edge may stand for many bytes. So the bytes are only a wake-up call: read them all, then accept
-// until the backlog is empty. A byte that finds the backlog already empty (another worker or an
-// earlier accept_all took the connection) costs one failed accept and nothing else. Each byte is
-// answered, after the accepts, so that the parent can tell a wake-up that was heard from one
-// that fell on a stopped worker.
+// Bytes coalesce in the channel, so they are only a wake-up call: read them all, accept until the
+// backlog is empty (a byte that finds it empty costs one failed accept), then answer every byte,
+// so that the parent can tell a wake-up that was heard from one that fell on a stopped worker.
 template <typename T>
 void EventLoop<T>::take_notifications() {
   char bytes[256];
@@ -233,7 +213,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_);
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
   // batch; registering both directions once means no epoll_ctl per read or write later.
-  if (!watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
+  if (!epoll_.watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
     // ENOMEM, or ENOSPC at fs.epoll.max_user_watches: drop this client, keep serving the others.
     log_line("fd %d: epoll_ctl: %s; dropping the connection", raw_fd, strerror(errno));
     users_[raw_fd].reset();
@@ -250,8 +230,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
-  // An fd has at most one event per batch and only that event closes its connection, so no
-  // event here outlives its connection; the check guards against a handler that closes others.
+  // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process()) close_conn(fd);
 }
@@ -265,9 +244,8 @@ void EventLoop<T>::close_conn(int fd) {
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
-// The parent must know when we take no more connections: it would otherwise keep handing them
-// to us, and each would wait in the backlog behind us, however idle the other workers were,
-// until we close one or another worker happens to be woken. It passes them on instead.
+// Tells the parent, which would otherwise keep handing us connections that wait in the backlog
+// however idle the other workers are.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
   if (accepting == accepting_) return;
@@ -297,7 +275,7 @@ void EventLoop<T>::report(Report what, std::size_t count) {
 template <typename T>
 void EventLoop<T>::handle_signals() {
   int signals[NSIG];
-  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  const std::size_t n = read_signals(epoll_.signal_fd(), signals, NSIG);
   for (std::size_t i = 0; i < n; ++i) {
     switch (signals[i]) {
       case SIGINT:

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "epoll_set.h"
 #include "log.h"
 #include "sig_pipe.h"
 #include "unique_fd.h"
@@ -78,8 +79,6 @@ class EventLoop {
 
   /** The most connections this worker keeps open: RLIMIT_NOFILE less a reserve for files. */
   static std::size_t connection_limit();
-  /** Adds @p fd to this loop's epoll set with @p events; false when epoll_ctl fails. */
-  bool watch(int fd, std::uint32_t events);
   /** Reads the parent's wake-up bytes, accepts, then answers them; EOF: the parent is gone. */
   void take_notifications();
   /** Accepts until the backlog is empty (true) or this worker can take no more (false). */
@@ -107,11 +106,9 @@ class EventLoop {
 
   UniqueFd listen_;
   UniqueFd channel_;
-  UniqueFd epoll_;
-  UniqueFd sig_pipe_;
+  EpollSet epoll_;
   typename T::Shared& shared_;
-  // users_[fd] is the connection on fd, or null. Grows to the highest fd in use, which the
-  // kernel keeps below RLIMIT_NOFILE; every lookup is bounds-checked.
+  // users_[fd]: the connection on fd, or null; sized by the highest fd in use, bounds-checked.
   std::vector<std::unique_ptr<T>> users_;
   std::vector<int> resume_;  // fds to serve again after this turn's events (T::has_more())
   std::size_t open_count_ = 0;
@@ -127,11 +124,9 @@ template <typename T>
 EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared& shared)
     : listen_(std::move(listen_fd)),
       channel_(std::move(channel)),
-      epoll_(epoll_create1(EPOLL_CLOEXEC)),
-      sig_pipe_(set_up_sig_pipe()),
       shared_(shared),
       max_connections_(connection_limit()) {
-  if (!epoll_) die("epoll_create1");
+  epoll_.create();
   ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGINT);
   add_sig(SIGTERM);
@@ -139,17 +134,8 @@ EventLoop<T>::EventLoop(UniqueFd listen_fd, UniqueFd channel, typename T::Shared
   add_sig(SIGHUP);
   add_sig(SIGUSR1);
   ignore_sig(SIGPIPE);  // a write to a closed socket then fails with EPIPE instead of killing us
-  if (!watch(channel_.get(), EPOLLIN | EPOLLET) || !watch(sig_pipe_.get(), EPOLLIN | EPOLLET))
-    die("epoll_ctl");
+  if (!epoll_.watch(channel_.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
   restore_signals();
-}
-
-template <typename T>
-bool EventLoop<T>::watch(int fd, std::uint32_t events) {
-  epoll_event event{};
-  event.events = events;
-  event.data.fd = fd;
-  return epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
 template <typename T>
@@ -157,10 +143,8 @@ int EventLoop<T>::run() {
   epoll_event events[kMaxEvents];
   while (stop_reason_.empty()) {
     // Connections waiting to resume: look for new events, but do not wait for them.
-    const int n =
-        epoll_wait(epoll_.get(), events, kMaxEvents, resume_.empty() ? wait_timeout_ms() : 0);
+    const int n = epoll_.wait(events, kMaxEvents, resume_.empty() ? wait_timeout_ms() : 0);
     if (n == -1) {
-      if (errno == EINTR) continue;  // a signal arrived; its byte is waiting in the pipe
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
@@ -168,7 +152,7 @@ int EventLoop<T>::run() {
       const int fd = events[i].data.fd;
       if (fd == channel_.get()) {
         take_notifications();
-      } else if (fd == sig_pipe_.get()) {
+      } else if (fd == epoll_.signal_fd()) {
         handle_signals();
       } else {
         serve(fd, events[i].events);
@@ -186,12 +170,9 @@ int EventLoop<T>::run() {
   return 0;
 }
 
-// The parent wrote one byte per connection it saw, but bytes coalesce in the channel and one
-// edge may stand for many bytes. So the bytes are only a wake-up call: read them all, then accept
-// until the backlog is empty. A byte that finds the backlog already empty (another worker or an
-// earlier accept_all took the connection) costs one failed accept and nothing else. Each byte is
-// answered, after the accepts, so that the parent can tell a wake-up that was heard from one
-// that fell on a stopped worker.
+// Bytes coalesce in the channel, so they are only a wake-up call: read them all, accept until the
+// backlog is empty (a byte that finds it empty costs one failed accept), then answer every byte,
+// so that the parent can tell a wake-up that was heard from one that fell on a stopped worker.
 template <typename T>
 void EventLoop<T>::take_notifications() {
   char bytes[256];
@@ -214,13 +195,8 @@ void EventLoop<T>::take_notifications() {
   report(Report::took, wakeups);
 }
 
-// An HTTP connection needs a second fd while it sends a file. Accepting until EMFILE would leave
-// none for open(), and every request would get a 500 until the crowd left. So an eighth of the fd
-// table (at least 16) stays free for files, plus a few fds for the loop's own (epoll, pipe,
-// channel); clients over the cap wait in the kernel's backlog, where they cost us nothing.
-// A file is open only while its response is in flight, so the reserve runs out only when that
-// many slow readers download at once, and then the cost is a 500, not a crash. Half the table
-// would guarantee a file for every connection, at the price of half the idle connections.
+// A response needs a second fd for its file: an eighth of the table (at least 16) stays free for
+// files, 16 more for the loop's own fds. Clients over the cap wait in the backlog, costing nothing.
 template <typename T>
 std::size_t EventLoop<T>::connection_limit() {
   constexpr rlim_t kOwnFds = 16;
@@ -251,9 +227,8 @@ bool EventLoop<T>::accept_all() {
     if (errno == EINTR || errno == ECONNABORTED) continue;     // that client gave up; try the next
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;  // backlog empty
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      // Out of fds: the connections stay in the backlog. We do not retry now (that would spin);
-      // close_conn() retries as soon as an fd is free, and so does run() after each batch while
-      // we are under the cap (then open files hold the fds, and closing one is no event of ours).
+      // Out of fds: retrying now would spin. close_conn() retries when an fd is free, and so does
+      // run() after each batch while under the cap (files may hold the fds, freed silently).
       if (accepting_) log_line("accept: %s; pausing until a connection closes", strerror(errno));
       return false;
     }
@@ -269,7 +244,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   users_[raw_fd] = std::make_unique<T>(std::move(fd), shared_);
   // EPOLLOUT is reported at once for a fresh socket, so process() runs right after this accept
   // batch; registering both directions once means no epoll_ctl per read or write later.
-  if (!watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
+  if (!epoll_.watch(raw_fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
     // ENOMEM, or ENOSPC at fs.epoll.max_user_watches: drop this client, keep serving the others.
     log_line("fd %d: epoll_ctl: %s; dropping the connection", raw_fd, strerror(errno));
     users_[raw_fd].reset();
@@ -286,8 +261,7 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
 
 template <typename T>
 void EventLoop<T>::serve(int fd, std::uint32_t events) {
-  // An fd has at most one event per batch and only that event closes its connection, so no
-  // event here outlives its connection; the check guards against a handler that closes others.
+  // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
   if (!users_[fd]->process(events))
     close_conn(fd);
@@ -295,9 +269,8 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
     resume_.push_back(fd);
 }
 
-// Each connection in the list gets one more share; one that uses it again goes back on the list
-// for the next turn. A connection closed meanwhile has no user (skipped by serve()); an fd reused
-// by a new connection gets a call it does not need, which does no harm (it works until EAGAIN).
+// One more share each. A connection closed meanwhile is skipped by serve(); a new one on a reused
+// fd gets a call it does not need, which does no harm (it works until EAGAIN).
 template <typename T>
 void EventLoop<T>::resume_connections() {
   std::vector<int> again;
@@ -314,9 +287,8 @@ void EventLoop<T>::close_conn(int fd) {
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
 }
 
-// The parent must know when we take no more connections: it would otherwise keep handing them
-// to us, and each would wait in the backlog behind us, however idle the other workers were,
-// until we close one or another worker happens to be woken. It passes them on instead.
+// Tells the parent, which would otherwise keep handing us connections that wait in the backlog
+// however idle the other workers are.
 template <typename T>
 void EventLoop<T>::set_accepting(bool accepting) {
   if (accepting == accepting_) return;
@@ -346,7 +318,7 @@ void EventLoop<T>::report(Report what, std::size_t count) {
 template <typename T>
 void EventLoop<T>::handle_signals() {
   int signals[NSIG];
-  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  const std::size_t n = read_signals(epoll_.signal_fd(), signals, NSIG);
   for (std::size_t i = 0; i < n; ++i) {
     switch (signals[i]) {
       case SIGINT:

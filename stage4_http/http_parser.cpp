@@ -196,8 +196,6 @@ HttpParser::LineStatus HttpParser::end_of_crlf(char next, std::size_t& pos) {
   return LineStatus::ok;
 }
 
-// The bytes so far of a request line must be able to start a method: binary garbage (a TLS
-// ClientHello on the plain port) is refused at its first bad byte, whatever the split.
 bool HttpParser::could_be_method(std::string_view more, std::size_t& pos) {
   const std::size_t bad = first_non_method_byte(line_, more);
   if (bad == std::string_view::npos) return true;
@@ -268,8 +266,7 @@ void HttpParser::parse_method(std::string_view method) {
 
 /**
  * Accepts origin-form and absolute-form (RFC 9112 §3.2.1, §3.2.2) and stores the
- * origin-form part. Asterisk-form and authority-form are for OPTIONS / CONNECT, which
- * parse_method() has already refused (405), so here they are malformed.
+ * origin-form part. Called for GET and HEAD only, for which the other two forms are malformed.
  */
 bool HttpParser::parse_target(std::string_view target) {
   if (!target.empty() && target[0] == '/') {

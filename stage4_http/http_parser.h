@@ -2,9 +2,8 @@
  * @file http_parser.h
  * HTTP/1.x request parser: a pure, incremental state machine (no sockets, no files).
  *
- * Runs in a worker process, one HttpParser per connection. It follows the shape of the
- * classic parser in 游双's book (a main state CheckState driven by a line scanner that
- * returns LineStatus), with the limits and rejections of RFC 9110 / RFC 9112 for an
+ * The shape of the classic parser in 游双's book (a main state CheckState driven by a line
+ * scanner that returns LineStatus), with the limits and rejections of RFC 9110 / RFC 9112 for an
  * origin server of static files.
  */
 #pragma once
@@ -69,11 +68,9 @@ time_t parse_http_date(std::string_view text);
 /**
  * Incremental parser for one HTTP/1.x request at a time.
  *
- * Pure: it only looks at the bytes it is given. It buffers at most the current line
- * (bounded by the limits below) and counts the body without storing it. reset() frees its
- * buffers (see release_buffer). After an error the caller answers with
- * error() and closes the connection: the parser does not try to resynchronise. Runs in a worker,
- * one parser per connection.
+ * Buffers at most the current line (bounded by the limits below) and counts the body without
+ * storing it. After an error the caller answers with error() and closes the connection: the
+ * parser does not resynchronise. Runs in a worker, one parser per connection.
  */
 class HttpParser {
  public:

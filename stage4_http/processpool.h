@@ -11,6 +11,7 @@
 #include <functional>
 #include <vector>
 
+#include "epoll_set.h"
 #include "unique_fd.h"
 
 /** One worker as the parent sees it: an entry of the classic process table. */
@@ -71,8 +72,6 @@ class ProcessPool {
   [[noreturn]] void run_child(UniqueFd channel, const WorkerMain& worker_main);
   /** Gives the parent its epoll set, signal pipe and handlers; watches the socket and channels. */
   void set_up_parent();
-  /** Adds @p fd to the parent's epoll set (EPOLLIN, edge-triggered); exits on failure. */
-  void watch(int fd);
   /** Wakes one worker (pick_worker()) with a byte on its channel: a connection is waiting. */
   void dispatch_connection();
   /** Reads the Report bytes of one worker; wakes a worker when its availability changed. */
@@ -97,8 +96,7 @@ class ProcessPool {
   UniqueFd listen_;
   int process_id_ = -1;  // -1 in the parent, i in worker i
   std::vector<ChildProcess> all_child_process_;
-  UniqueFd epoll_;
-  UniqueFd sig_pipe_;
+  EpollSet epoll_;
   bool stopping_ = false;
   Clock::time_point kill_at_;  // stopping: SIGKILL whoever is left then
   std::uint64_t dispatched_ = 0;

@@ -40,12 +40,12 @@ void sig_handler(int sig) {
   errno = saved_errno;
 }
 
-/** Sets @p handler for @p sig: the common part of add_sig, ignore_sig and default_sig. */
+/** Sets @p handler for @p sig: the common part of add_sig and ignore_sig. */
 void install(int sig, void (*handler)(int)) {
   struct sigaction action {};
   action.sa_handler = handler;
   // SA_RESTART restarts slow system calls interrupted by the handler. epoll_wait is never
-  // restarted (it fails with EINTR whatever the flags), so the loop still checks for EINTR.
+  // restarted (it fails with EINTR whatever the flags): EpollSet::wait handles that.
   action.sa_flags = SA_RESTART;
   // Block every other signal while the handler runs: handlers never interleave.
   sigfillset(&action.sa_mask);
@@ -90,8 +90,6 @@ void block_signals() {
 void restore_signals() {
   if (g_blocked) sigprocmask(SIG_SETMASK, &g_unblocked, nullptr);
 }
-
-void default_sig(int sig) { install(sig, SIG_DFL); }
 
 std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacity) {
   unsigned char bytes[NSIG];

@@ -24,9 +24,8 @@
 ProcessPool::ProcessPool(UniqueFd listen_fd, int worker_count)
     : listen_(std::move(listen_fd)), all_child_process_(worker_count) {}
 
-// Signals stay blocked from here until a process has installed its handlers: the parent below,
-// a worker at the end of its EventLoop's constructor. One that arrives meanwhile waits, pending,
-// instead of meeting its default action (SIGUSR1 would kill).
+// Signals stay blocked until a process has its handlers (the parent below, a worker at the end of
+// its EventLoop's constructor): one that arrives meanwhile waits instead of killing (SIGUSR1).
 void ProcessPool::start(const WorkerMain& worker_main) {
   block_signals();
   for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
@@ -57,17 +56,8 @@ void ProcessPool::run_child(UniqueFd channel, const WorkerMain& worker_main) {
   exit(worker_main(process_id_, std::move(listen_), std::move(channel)));
 }
 
-void ProcessPool::watch(int fd) {
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLET;
-  event.data.fd = fd;
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == -1) die("epoll_ctl");
-}
-
 void ProcessPool::set_up_parent() {
-  epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_) die("epoll_create1");
-  sig_pipe_ = set_up_sig_pipe();
+  epoll_.create();
   ignore_stray_signals();  // first, so that the handlers below override it
   add_sig(SIGCHLD);
   add_sig(SIGINT);
@@ -78,9 +68,9 @@ void ProcessPool::set_up_parent() {
   ignore_sig(SIGPIPE);  // a channel write to a dead worker fails with EPIPE instead
   // Edge-triggered: the parent never accepts, so level-triggered would report the same waiting
   // connection again and again until a worker took it. An edge comes with every new connection.
-  watch(listen_.get());
-  watch(sig_pipe_.get());
-  for (const ChildProcess& child : all_child_process_) watch(child.channel.get());
+  if (!epoll_.watch(listen_.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
+  for (const ChildProcess& child : all_child_process_)
+    if (!epoll_.watch(child.channel.get(), EPOLLIN | EPOLLET)) die("epoll_ctl");
 }
 
 int ProcessPool::run_parent() {
@@ -89,9 +79,8 @@ int ProcessPool::run_parent() {
 
   epoll_event events[kMaxEvents];
   while (live_workers() > 0) {
-    const int n = epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
+    const int n = epoll_.wait(events, kMaxEvents, wait_timeout_ms());
     if (n == -1) {
-      if (errno == EINTR) continue;
       log_line("epoll_wait: %s", strerror(errno));
       return 1;
     }
@@ -99,7 +88,7 @@ int ProcessPool::run_parent() {
       const int fd = events[i].data.fd;
       if (fd == listen_.get()) {
         if (!stopping_) dispatch_connection();
-      } else if (fd == sig_pipe_.get()) {
+      } else if (fd == epoll_.signal_fd()) {
         handle_signals();
       } else {
         read_reports(fd);
@@ -117,10 +106,9 @@ int ProcessPool::run_parent() {
   return 1;
 }
 
-// The byte is only a wake-up call (see EventLoop::take_notifications), so when the channel is
-// full the worker already has one pending and nothing is lost by dropping this one. If none is
-// available, the connection waits in the backlog: a full worker accepts it when it frees a slot,
-// a silent one when it wakes, and any change of either makes us call here again.
+// The byte is only a wake-up call (see EventLoop::take_notifications): on a full channel the
+// worker has one pending already, so dropping this one loses nothing. With no worker available
+// the connection waits in the backlog until a change of availability calls here again.
 void ProcessPool::dispatch_connection() {
   const int worker = pick_worker();
   if (worker < 0) return;
@@ -153,9 +141,8 @@ int ProcessPool::pick_worker() {
 }
 
 // Any byte is a sign of life: a silent worker that speaks is handed connections again, and what
-// it still owes is timed from now. Report::full and Report::accepting change its availability;
-// on every change the parent wakes a worker, since the wake-up that found this one unavailable
-// must be passed on, and one may have been dropped while no worker was available.
+// it owes is timed from now. On every change of availability the parent wakes a worker: the
+// wake-up that found this one unavailable, or one dropped while none was, must be passed on.
 void ProcessPool::read_reports(int channel_fd) {
   for (int i = 0; i < static_cast<int>(all_child_process_.size()); ++i) {
     ChildProcess& child = all_child_process_[i];
@@ -207,7 +194,7 @@ void ProcessPool::check_answers() {
 // One read per loop turn, as in EventLoop::handle_signals: a flood cannot starve the sockets.
 void ProcessPool::handle_signals() {
   int signals[NSIG];
-  const std::size_t n = read_signals(sig_pipe_.get(), signals, NSIG);
+  const std::size_t n = read_signals(epoll_.signal_fd(), signals, NSIG);
   for (std::size_t i = 0; i < n; ++i) {
     switch (signals[i]) {
       case SIGCHLD:
@@ -267,8 +254,7 @@ void ProcessPool::stop_workers(int sig) {
   const auto kill_at = Clock::now() + grace + kStopDeadline;
   if (!stopping_ || kill_at < kill_at_) kill_at_ = kill_at;
   if (listen_) {
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr) == -1)
-      log_line("epoll_ctl: %s", strerror(errno));
+    if (!epoll_.unwatch(listen_.get())) log_line("epoll_ctl: %s", strerror(errno));
     listen_.reset();
   }
   stopping_ = true;

@@ -1,7 +1,6 @@
 /**
  * @file time_wheel.cpp
- * The time wheel: slot arithmetic, the two list operations, and a tick() that callbacks cannot
- * break. Pure (no signals, no sockets, no clock); each worker process owns one wheel.
+ * The time wheel: slot arithmetic, two list operations, and a tick() that callbacks cannot break.
  */
 #include "time_wheel.h"
 
@@ -38,29 +37,9 @@ TimeWheel::~TimeWheel() {
   }
 }
 
-/*
- * The rule for ticks. The wheel has no clock: add() happens at an unknown moment inside the
- * current interval, so the next tick is d away with 0 < d <= I (I = interval). Counting that
- * next tick as 1, tick k comes (k-1)*I + d after the add.
- *
- * - Never early: (k-1)*I + d >= T must hold for every d > 0, hence (k-1)*I >= T, hence
- *   k = ceil(T/I) + 1. The rule k = ceil(T/I) fires after (ceil(T/I)-1)*I + d, which for an add
- *   just before a tick is almost a whole interval early (a 60 s timeout on 1 s slots fires after
- *   59 s and a bit); rounding T/I down, as wheels that ignore the remainder do, is earlier still.
- * - At most one interval late: the timer fires after ceil(T/I)*I + d <= ceil(T/I)*I + I. When T is
- *   a whole number of intervals (the server: --timeout in seconds, 1 s slots) that is T + I;
- *   otherwise T rounded up to a whole interval, plus I.
- * - A timeout of 0, below one interval, or negative still waits at least one full interval:
- *   k = 2, so it fires on the 2nd tick, after more than I and at most 2I. Letting 0 fire on the
- *   next tick, possibly microseconds away, would make "0" mean "at a random moment".
- *
- * With a clock, tick number j is due when the clock has moved j*I since the wheel was made, and
- * advance() makes every due tick, late ones at once. An add() at a moment when the clock is in
- * tick b (b*I <= elapsed < (b+1)*I) goes to tick b + k, even if the wheel is behind: counting
- * from the ticks *done* would be early by as many intervals as the wheel lags (the book's wheel,
- * one tick per SIGALRM, lags after every lost alarm or long turn). Tick b + k is due at
- * (b+k)*I, more than (k-1)*I >= T after the add: still never early, by the same argument.
- */
+// Tick k comes (k-1)*I + d after add(), where 0 < d <= I is the wait for the next tick. Never
+// early needs (k-1)*I >= T: k = ceil(T/I) + 1, at least 2, at most one interval late (the proof,
+// and the book's early rule: notes/05-timer-wheel.md).
 std::uint64_t TimeWheel::ticks_until_expiry(std::chrono::milliseconds timeout) const {
   if (timeout <= interval_) return 2;
   const auto whole = static_cast<std::uint64_t>(timeout / interval_);  // both > 0 here
@@ -102,9 +81,8 @@ void TimeWheel::tick() noexcept {
   cur_ = (cur_ + 1) % slots_.size();
   Timer& slot = *slots_[cur_];
 
-  // Phase 1: move the due timers into a local list; decrement the others' rotation. No callback
-  // runs here, so nothing can change the slot under our feet. The moved timers stay armed, so a
-  // callback in phase 2 can still remove, re-add or destroy them, with the same O(1) unlink.
+  // Phase 1: move the due timers to a local list (no callback runs, so the slot cannot change).
+  // They stay armed: a phase-2 callback may still remove, re-add or destroy them.
   Timer expired(nullptr);  // the sentinel of the local list
   for (Timer* t = slot.next_; t != &slot;) {
     Timer* next = t->next_;
@@ -117,16 +95,14 @@ void TimeWheel::tick() noexcept {
     t = next;
   }
 
-  // Phase 2: pop and fire one by one. A timer removed by an earlier callback has left the list
-  // and does not fire; one re-added went to another slot (or to this slot with a full turn to
-  // wait). Each timer is disarmed before its callback, which may then re-arm or destroy it.
+  // Phase 2: pop, disarm and fire one by one; a timer removed by an earlier callback has left
+  // the list and does not fire.
   while (expired.next_ != &expired) {
     Timer& t = *expired.next_;
     unlink(t);
     t.wheel_ = nullptr;
     --size_;
-    // Call a copy: the callback may destroy the object that owns t, and with it t.on_expire_,
-    // while it runs. The copy costs no allocation for a lambda that captures a pointer or two.
+    // Call a copy: the callback may destroy t's owner, and with it t.on_expire_, while it runs.
     std::function<void()> on_expire = t.on_expire_;
     on_expire();  // t may be gone now: do not touch it
   }
@@ -143,15 +119,8 @@ std::size_t TimeWheel::size() const { return size_; }
 
 std::chrono::milliseconds TimeWheel::interval() const { return interval_; }
 
-/*
- * Why a sentinel. The classic wheel keeps a bare pointer to the first node of each slot and ends
- * each list with NULL. Removing a node is then four cases: the head must also rewrite slots[i]
- * and clear the new head's prev; the tail has no next to fix; the only node does both; a middle
- * node does neither. Forget the head case (or take the general path, prev->next = next, with
- * prev == NULL) and you crash, or leave slots[i] pointing at a freed node: the famous
- * head-deletion bug. With a sentinel every node has a real prev and a real next, and removing
- * the head, the tail, the only or a middle node is the same two pointer writes.
- */
+// Every list has a sentinel, so every timer has a real prev and next: the head, the tail and the
+// only timer unlink with the same two writes, and the classic head-deletion case cannot arise.
 void TimeWheel::unlink(Timer& t) {
   t.prev_->next_ = t.next_;
   t.next_->prev_ = t.prev_;

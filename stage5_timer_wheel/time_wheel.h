@@ -2,25 +2,13 @@
  * @file time_wheel.h
  * A time wheel (时间轮) that closes idle connections: O(1) add, refresh and remove.
  *
- * Pure: no signals, no sockets, and no clock of its own: the clock is handed in. Without one,
- * something calls tick() once per interval; with one, advance() ticks as many times as the clock
- * says intervals have passed. In the server each worker process owns one wheel (on the monotonic
- * clock) and advances it after a batch of I/O events when its SIGALRM flag is set, so merged or
- * late alarms and a stopped or busy worker do not stretch the deadlines. Single-threaded: one
- * wheel, one process, one loop.
+ * Pure and single-threaded: no signals, no sockets; the clock is handed in (tests pass a fake).
+ * Each worker's EventLoop owns one and advances it after a batch of I/O events.
  *
- * Costs and the alternatives not taken:
- * - add, refresh and remove are O(1): a timer goes into the list of the slot where it will
- *   expire, and every timer knows its own links. A list sorted by expiry (the classic lst_timer)
- *   is O(n) for add and refresh, because it walks to the insertion point; a binary min-heap with
- *   handles is O(log n) for add, refresh and remove.
- * - tick() is proportional to the number of timers in one slot, including those that still have
- *   whole turns of the wheel to wait (their rotation count is decremented). A hierarchical wheel
- *   (hours / minutes / seconds, as in the Linux kernel) would not revisit those, at the price of
- *   cascading timers between wheels; with 60 slots and timeouts of one turn, this one is enough.
- * - Resolution is one interval: a timer fires on a tick, never between ticks.
- * - If every timeout were the same, a plain FIFO list (append at the tail, expire from the head)
- *   would also be O(1); the wheel is what you need once timeouts differ.
+ * Costs and the alternatives not taken: a list sorted by expiry (the classic lst_timer) is O(n)
+ * per add or refresh, a min-heap O(log n). tick() walks one slot, including timers with whole
+ * turns still to wait; a hierarchical wheel (as in the Linux kernel) would skip those at the
+ * price of cascading, which timeouts of about one turn do not need. Resolution is one interval.
  */
 #pragma once
 
@@ -37,11 +25,6 @@ class TimeWheel;
  * One timer, owned by its user; the wheel only links to it. Not copyable or movable, because the
  * wheel holds its address. Destroying an armed timer removes it from its wheel. In the server,
  * each connection has one, kept next to it by the worker's event loop.
- *
- * The callback is a std::function rather than a function pointer plus `void*`: a lambda that
- * captures `this` reads better and is type-checked, and it fits in std::function's inline buffer
- * (no allocation). The price is 32 bytes and one indirect call, which do not matter for timers
- * that fire once per idle connection.
  */
 class Timer {
  public:
@@ -49,9 +32,7 @@ class Timer {
   explicit Timer(std::function<void()> on_expire);
   /** Removes the timer from its wheel if it is armed. */
   ~Timer();
-  /** Not copyable: the wheel holds the timer's address. */
   Timer(const Timer&) = delete;
-  /** Not copy-assignable, for the same reason. */
   Timer& operator=(const Timer&) = delete;
 
   /** True while the timer is in a wheel, waiting to fire. False again once it fired. */
@@ -89,18 +70,14 @@ class TimeWheel {
   TimeWheel(std::size_t slot_count, std::chrono::milliseconds interval, Clock clock = nullptr);
   /** Disarms every timer still in the wheel (their destructors will then not touch it). */
   ~TimeWheel();
-  /** Not copyable: its timers point to it. */
   TimeWheel(const TimeWheel&) = delete;
-  /** Not copy-assignable, for the same reason. */
   TimeWheel& operator=(const TimeWheel&) = delete;
 
   /**
    * Arms @p t to fire after at least @p timeout; if it is already armed, re-arms it (this is
-   * "refresh": a connection that made progress gets a new deadline). O(1). The timer fires on
-   * tick number ticks_until_expiry(timeout), counting the next tick() as 1 (with a clock: from
-   * the tick the clock is in, even if the wheel has not caught up yet): see time_wheel.cpp for
-   * why that is never early and at most one interval late (for whole intervals).
-   * Throws std::logic_error if @p t is armed in another wheel.
+   * "refresh": a connection that made progress gets a new deadline). O(1). It fires on tick
+   * ticks_until_expiry(timeout), counted from the tick the clock is in: never early, at most one
+   * interval late. Throws std::logic_error if @p t is armed in another wheel.
    */
   void add(Timer& t, std::chrono::milliseconds timeout);
 
@@ -145,8 +122,7 @@ class TimeWheel {
   std::uint64_t current_tick() const;
   static void link_before(Timer& position, Timer& t);
 
-  // One sentinel per slot. Held through unique_ptr because a Timer cannot move, which
-  // std::vector<Timer> would need; the sentinels are allocated once, here.
+  // One sentinel per slot, through unique_ptr because a Timer cannot move.
   std::vector<std::unique_ptr<Timer>> slots_;
   std::chrono::milliseconds interval_;
   Clock clock_;

@@ -19,7 +19,7 @@ TEST(SigPipe, RaisedSignalArrivesAsItsNumber) {
   ASSERT_EQ(read_signals(pipe_read_end.get(), signals, 8), 1u);
   EXPECT_EQ(signals[0], SIGUSR2);
   EXPECT_EQ(read_signals(pipe_read_end.get(), signals, 8), 0u) << "the pipe should now be empty";
-  default_sig(SIGUSR2);
+  signal(SIGUSR2, SIG_DFL);
 }
 
 // A signal whose byte is still waiting merges into it, as the kernel merges a standard signal
@@ -38,8 +38,8 @@ TEST(SigPipe, DifferentSignalsArriveInOrderAndARepeatMergesWithItsWaitingByte) {
   raise(SIGUSR1);
   ASSERT_EQ(read_signals(pipe_read_end.get(), signals, 8), 1u) << "read, so a new byte";
   EXPECT_EQ(signals[0], SIGUSR1);
-  default_sig(SIGUSR1);
-  default_sig(SIGUSR2);
+  signal(SIGUSR1, SIG_DFL);
+  signal(SIGUSR2, SIG_DFL);
 }
 
 TEST(SigPipe, ReadEndIsNonblockingAndCloseOnExec) {
@@ -64,8 +64,8 @@ TEST(SigPipe, AFloodLeavesOneByteAndADifferentSignalBehindItIsNotLost) {
   EXPECT_EQ(signals[0], SIGUSR1);
   EXPECT_EQ(signals[1], SIGUSR2);
   EXPECT_EQ(read_signals(pipe_read_end.get(), signals, NSIG), 0u);
-  default_sig(SIGUSR1);
-  default_sig(SIGUSR2);
+  signal(SIGUSR1, SIG_DFL);
+  signal(SIGUSR2, SIG_DFL);
 }
 
 // errno only changes when the handler's write fails, so the write must fail for this test to be
@@ -82,7 +82,7 @@ TEST(SigPipe, ErrnoIsUnchangedEvenWhenTheHandlersWriteFails) {
   errno = ENOTTY;  // what the interrupted code had
   ASSERT_EQ(raise(SIGUSR2), 0);
   EXPECT_EQ(errno, ENOTTY);
-  default_sig(SIGUSR2);
+  signal(SIGUSR2, SIG_DFL);
   sigaction(SIGPIPE, &saved, nullptr);
 }
 
@@ -94,7 +94,7 @@ TEST(SigPipe, SecondSetUpReplacesTheWriteEnd) {
   int signals[8];
   EXPECT_EQ(read_signals(first.get(), signals, 8), 0u);
   EXPECT_EQ(read_signals(second.get(), signals, 8), 1u);
-  default_sig(SIGUSR2);
+  signal(SIGUSR2, SIG_DFL);
 }
 
 }  // namespace

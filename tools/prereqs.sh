@@ -64,6 +64,7 @@ check() {
         test)
             need_cmd g++ g++
             need_cmd make make
+            need_cmd python3 python3  # tools/shard_plan.py balances the shards
             need_glob libgtest-dev "GoogleTest headers" /usr/include/gtest/gtest.h
             need_glob libgtest-dev "GoogleTest library" /usr/lib/*/libgtest.a /usr/lib/libgtest.a ;;
         check)

@@ -226,19 +226,30 @@ struct FdPair {
   }
 };
 
+/** Makes @p pair a pipe (close-on-exec); false when pipe2() fails. */
+bool open_pipe(FdPair& pair) {
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) return false;
+  pair.read_end = ends[0];
+  pair.write_end = ends[1];
+  return true;
+}
+
+/** A server with @p workers workers (ignored in chapter 1), --verbose, its stderr on @p fd. */
+ServerConfig verbose_into(int fd, int workers) {
+  ServerConfig config = with_workers(workers);
+  config.args.push_back("--verbose");
+  config.stderr_fd = fd;
+  return config;
+}
+
 // `server -v 2>&1 | head -3`: once head has exited, every log line meets a pipe without a reader.
 // The write fails with EPIPE, and SIGPIPE, whose default action is to kill, must not end the
 // process that logged. (Client sockets never raise it here: the first failed write closes them.)
 TEST(Signals, SigpipeIsIgnored) {
   FdPair pipe_ends;
-  int ends[2];
-  ASSERT_EQ(pipe2(ends, O_CLOEXEC), 0);
-  pipe_ends.read_end = ends[0];
-  pipe_ends.write_end = ends[1];
-  ServerConfig config = with_workers(1);
-  config.args.push_back("--verbose");
-  config.stderr_fd = pipe_ends.write_end;
-  ServerProcess server(config);
+  ASSERT_TRUE(open_pipe(pipe_ends));
+  ServerProcess server(verbose_into(pipe_ends.write_end, 1));
   ASSERT_TRUE(server.ready());
   close(pipe_ends.read_end);  // head exits
   pipe_ends.read_end = -1;
@@ -252,14 +263,8 @@ TEST(Signals, SigpipeIsIgnored) {
 // counted), never waited for. The next line that fits reports the drops.
 TEST(Logging, AStderrPipeNobodyReadsNeverStopsTheServer) {
   FdPair pipe_ends;
-  int ends[2];
-  ASSERT_EQ(pipe2(ends, O_CLOEXEC), 0);
-  pipe_ends.read_end = ends[0];
-  pipe_ends.write_end = ends[1];
-  ServerConfig config = with_workers(1);
-  config.args.push_back("--verbose");
-  config.stderr_fd = pipe_ends.write_end;
-  ServerProcess server(config);
+  ASSERT_TRUE(open_pipe(pipe_ends));
+  ServerProcess server(verbose_into(pipe_ends.write_end, 1));
   ASSERT_TRUE(server.ready());
   for (int i = 0; i < 3000; ++i) {
     const auto start = Clock::now();
@@ -291,10 +296,7 @@ TEST(Logging, ProcessesSharingATerminalDoNotDropEachOthersLines) {
   ASSERT_EQ(unlockpt(terminal.read_end), 0);
   terminal.write_end = open(ptsname(terminal.read_end), O_RDWR | O_NOCTTY | O_CLOEXEC);
   ASSERT_NE(terminal.write_end, -1);
-  ServerConfig config = with_workers(2);
-  config.args.push_back("--verbose");
-  config.stderr_fd = terminal.write_end;
-  ServerProcess server(config);
+  ServerProcess server(verbose_into(terminal.write_end, 2));
   ASSERT_TRUE(server.ready());
   std::string text;
   std::atomic<bool> done{false};

@@ -18,22 +18,27 @@ TEST_DIRS := $(foreach n,$(TEST_STAGES),$(call stage_dir,$(n)))
 JOBS := $(if $(findstring j,$(firstword $(MAKEFLAGS)))$(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 RUN_STAGE := $(if $(STAGE),$(STAGE),$(NEWEST))
 
-.PHONY: all test run docs clean diff check-stages bench fuzz prereqs
+.PHONY: all test run docs clean diff check-stages bench fuzz prereqs build-prereqs \
+	transcripts check-transcripts
 
-all: prereqs
+all: build-prereqs
 	@for s in $(STAGES); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
 
-prereqs:
+build-prereqs:
 	@tools/prereqs.sh build
 
+# Everything the course needs: the compiler and the tools of the class demos (nc, curl, ...).
+prereqs:
+	@tools/prereqs.sh build test class
+
 # Builds only the chapters whose suites run: a mistake left in chapter 5 does not stop chapter 1's.
-test: prereqs
+test: build-prereqs
 	@for s in $(TEST_DIRS); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
 	@tools/prereqs.sh test
 	@$(MAKE) --no-print-directory $(JOBS) -C tests build STAGES="$(TEST_STAGES)"
 	@tools/run_tests.sh "$(TEST_STAGES)" "$(SERVER)"
 
-run: prereqs
+run: build-prereqs
 	@$(MAKE) --no-print-directory -C $(call stage_dir,$(RUN_STAGE))
 	@echo "make run: starting $(call stage_dir,$(RUN_STAGE))/server on 127.0.0.1:8080 (Ctrl-C stops it)"
 	@cd $(call stage_dir,$(RUN_STAGE)) && exec ./server --host 127.0.0.1 --port 8080
@@ -47,6 +52,16 @@ check-stages:
 	@tools/prereqs.sh check
 	@python3 tools/check_stages.py --self-test
 	@python3 tools/check_stages.py
+
+# The notes' command-and-output blocks, produced by running them (notes/transcripts/).
+transcripts: all
+	@tools/prereqs.sh class
+	@python3 tools/transcripts.py update
+
+check-transcripts: all
+	@tools/prereqs.sh class
+	@python3 tools/transcripts.py --self-test
+	@python3 tools/transcripts.py check
 
 docs:
 	@tools/prereqs.sh docs

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # prereqs.sh WHAT — are the tools for `make WHAT` installed?
-# WHAT is one of build|test|check|docs|bench|fuzz.
+# WHAT is one or more of build|test|check|docs|bench|fuzz|class (class: the notes' demos).
 #
 # Fast when everything is there (no apt call). When something is missing it names the Debian
 # packages to install; as root it installs them itself (apt-get update + apt-get install -y),
@@ -96,15 +96,25 @@ check() {
         fuzz)
             need_cmd make make
             need_libfuzzer ;;
+        class)
+            # The clients and tools of the notes' demos. Only netcat-openbsd has -N and -q
+            # (Debian 12 has no package called netcat); setsid and prlimit are util-linux's.
+            need_glob netcat-openbsd "nc with -N (netcat-openbsd)" /bin/nc.openbsd /usr/bin/nc.openbsd
+            need_cmd curl curl
+            need_cmd strace strace
+            need_cmd gdb gdb
+            need_cmd procps ps
+            need_cmd util-linux setsid prlimit
+            need_cmd python3 python3 ;;
         *)
-            echo "usage: tools/prereqs.sh build|test|check|docs|bench|fuzz" >&2
+            echo "usage: tools/prereqs.sh WHAT... (build|test|check|docs|bench|fuzz|class)" >&2
             exit 2 ;;
     esac
 }
 
-[[ $# -eq 1 ]] || { echo "usage: tools/prereqs.sh build|test|check|docs|bench|fuzz" >&2; exit 2; }
-what="$1"
-check "$what"
+[[ $# -ge 1 ]] || { echo "usage: tools/prereqs.sh WHAT... (build|test|check|docs|bench|fuzz|class)" >&2; exit 2; }
+what="$*"
+for one in "$@"; do check "$one"; done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "prereqs: 'make $what' needs: ${why[*]}" >&2
@@ -119,7 +129,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 # Check again: an install that "succeeded" without providing the tool must not pass silently.
 missing=()
 why=()
-check "$what"
+for one in "$@"; do check "$one"; done
 if [[ ${#missing[@]} -ne 0 ]]; then
     echo "prereqs: still missing after the install: ${why[*]}" >&2
     exit 1

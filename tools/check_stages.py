@@ -507,16 +507,17 @@ def check_quoted_diff(root, note_rel, line_no, body, use_git, report):
 
 
 def check_excerpts(root, report):
-    """Check every excerpt and every quoted diff in notes/*.md."""
+    """Check every excerpt and every quoted diff in the notes (notes/**/*.md)."""
     notes_dir = os.path.join(root, "notes")
     if not os.path.isdir(notes_dir):
         return
     use_git = git_toplevel(root) is not None
-    for name in sorted(os.listdir(notes_dir)):
-        if not name.endswith(".md"):
-            continue
-        note_rel = "notes/" + name
-        blocks, _ = fenced_blocks(read_lines(os.path.join(notes_dir, name)))
+    pages = []
+    for folder, _, names in os.walk(notes_dir):
+        pages += [os.path.join(folder, n) for n in names if n.endswith(".md")]
+    for path in sorted(pages):
+        note_rel = os.path.relpath(path, root)
+        blocks, _ = fenced_blocks(read_lines(path))
         for line_no, body in blocks:
             if body and EXCERPT_HEADER_RE.match(body[0].strip()):
                 report.excerpts += 1

@@ -3,7 +3,8 @@
 #
 #   build/docs/index.html          front page: notes/README.md (the course map) plus a generated
 #                                  table linking every stage's code documentation
-#   build/docs/md_notes_*.html     every notes/*.md as a page (figures copied to figures/)
+#   build/docs/md_notes_*.html     every notes/**/*.md as a page (figures copied to figures/;
+#                                  notes/deep/x.md becomes the page of deep-x.md)
 #   build/docs/stageN_x/index.html one Doxygen run per stage, so the same class name in several
 #                                  stages never clashes
 #
@@ -166,8 +167,10 @@ build_notes() {
     local staged="$WORK/notes" f dir n notes
     mkdir -p "$staged"
     link_rules >"$WORK/links.sed"
+    # Pages in subfolders (notes/deep/) become flat pages (deep-01-x.md), links rewritten.
+    python3 "$ROOT/tools/flatten_notes.py" "$NOTES" "$WORK/flat"
     shopt -s nullglob
-    for f in "$NOTES"/*.md; do
+    for f in "$WORK/flat"/*.md; do
         sed -E -f "$WORK/links.sed" "$f" >"$staged/$(basename "$f")"
     done
     shopt -u nullglob

@@ -74,7 +74,8 @@ check() {
             need_cmd make make ;;
         docs)
             need_cmd doxygen doxygen
-            need_cmd graphviz dot ;;
+            need_cmd graphviz dot
+            need_cmd python3 python3 ;;
         bench)
             need_cmd g++ g++
             need_cmd make make

@@ -48,6 +48,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lecture_words  # noqa: E402  (tools/lecture_words.py: words of prose per lecture)
+
 # ---------------------------------------------------------------------------------------------
 # Formats.  Kept in one place: notes/adding-a-chapter.md documents exactly these.
 
@@ -589,7 +592,17 @@ def run_checks(root, build=True):
     if build and stages:
         check_builds(root, stages, use_git, report)
     check_excerpts(root, report)
+    check_lecture_length(root, report)
     return report, len(stages)
+
+
+def check_lecture_length(root, report):
+    """A lecture (notes/NN-*.md) has at most lecture_words.LIMIT words of prose."""
+    for path, words in lecture_words.lectures(root):
+        if path.count("/") == 1 and words > lecture_words.LIMIT:
+            report.add(path, f"{words} words of prose, more than a lecture's "
+                       f"{lecture_words.LIMIT} (tools/lecture_words.py): move the rest to "
+                       f"notes/deep/{os.path.basename(path)}")
 
 
 def main_check(root, build):
@@ -749,6 +762,11 @@ def break_assert(root):
          "| `main.c` | changed |\n| `check.h` | added |")
 
 
+def break_long_lecture(root):
+    """(l) a lecture with more prose than a lecture can hold."""
+    edit(os.path.join(root, "notes/02-two.md"), "# Chapter 2: two\n", "# Chapter 2: two\n\n" + "word " * 2001 + "\n")
+
+
 SELF_TEST_CASES = [
     # (description, breaker, expected substrings in the output, or None for "must pass")
     ("clean tree passes", None, None),
@@ -773,6 +791,8 @@ SELF_TEST_CASES = [
      ["notes/README.md:", "quoted diff of stage1_one -> stage2_two is stale"]),
     ("(k) side effect inside assert fails", break_assert,
      ["stage2_two/check.h:5: assert(puts(\"x\") >= 0) has a side effect (a call)"]),
+    ("(l) lecture over 2,000 words of prose fails", break_long_lecture,
+     ["notes/02-two.md: 20", "words of prose, more than a lecture's 2000"]),
 ]
 
 

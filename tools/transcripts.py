@@ -112,7 +112,17 @@ def find_blocks(root):
                 continue
             path = os.path.join(folder, fname)
             lines = open(path, encoding="utf-8").read().split("\n")
+            outer = None  # the fence we are inside of: a marker there is an example, not a block
             for i, line in enumerate(lines):
+                fence_here = FENCE_RE.match(line)
+                if outer:
+                    closing = line.strip()
+                    if closing.startswith(outer) and not closing[len(outer):].strip("`~"):
+                        outer = None
+                    continue
+                if fence_here:
+                    outer = fence_here.group(1)
+                    continue
                 m = MARKER_RE.match(line)
                 if not m:
                     continue
@@ -256,6 +266,9 @@ def self_test():
                                                            "transcript: u -->"), "no script"),
         ("update repairs a stale block", lambda r: (edit(r, "hello PORT\n", "hi\n"),
                                                      compare(r, [], write=True)), None),
+        ("a marker inside an example fence is not a block",
+         lambda r: open(os.path.join(r, "notes", "page.md"), "a").write(
+             "````\n<!-- transcript: nope -->\n```\nx\n```\n````\n"), None),
         ("a failing script fails", lambda r: open(os.path.join(scripts_dir(r), "t.sh"), "a")
          .write("false\n"), "exit status 1"),
     ]

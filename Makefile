@@ -52,6 +52,8 @@ check-stages:
 	@tools/prereqs.sh check
 	@python3 tools/check_stages.py --self-test
 	@python3 tools/check_stages.py
+	@python3 tools/check_editions.py --self-test
+	@python3 tools/check_editions.py
 
 # The notes' command-and-output blocks, produced by running them (notes/transcripts/).
 transcripts: all

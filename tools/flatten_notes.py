@@ -9,6 +9,8 @@ relative link is resolved against its page's folder and written again as the doc
 expects: another page by its flat name (by its HTML page when the link has an anchor,
 which Doxygen would not resolve), a figure as `figures/...`, anything else in the
 repository as `../path/from/the/root` (the rules in build_docs.sh then take it from there).
+A page that exists in both languages (notes/X.md, notes/zh/X.md) links to the other under its
+title.
 """
 
 import os
@@ -44,6 +46,22 @@ def page_with_anchor(target, anchor):
     return target
 
 
+def language_link(text, rel, notes_dir):
+    """Below the title, a link to the same page in the other language, if it exists."""
+    if rel.startswith("zh/"):
+        other, label = rel[3:], "English"
+    else:
+        other, label = "zh/" + rel, "中文"
+    if not os.path.exists(os.path.join(notes_dir, other)):
+        return text
+    lines = text.split("\n")
+    title = next((i for i, l in enumerate(lines) if l.startswith("# ")), None)
+    if title is None:
+        return text
+    lines.insert(title + 1, f"\n<p align=\"right\">[{label}]({flat_name(other)})</p>")
+    return "\n".join(lines)
+
+
 def main(notes_dir, out_dir):
     notes_dir = os.path.abspath(notes_dir)
     os.makedirs(out_dir, exist_ok=True)
@@ -57,6 +75,7 @@ def main(notes_dir, out_dir):
             text = LINK_RE.sub(lambda m: m.group(1) + page_with_anchor(
                 rewrite_link(m.group(2), folder, notes_dir), m.group(3) != ")") + m.group(3), text)
             rel = os.path.relpath(path, notes_dir)
+            text = language_link(text, rel, notes_dir)
             open(os.path.join(out_dir, flat_name(rel)), "w", encoding="utf-8").write(text)
     return 0
 

@@ -70,7 +70,10 @@ class Page:
             while j < len(self.lines) and j in self.inside:
                 transcript_bodies.add(j)
                 j += 1
-        self.figures = [(i + 1, t) for i, l in outside for t in IMAGE_RE.findall(l)]
+        # Figures by the file they show (a Chinese page links ../figures/x.svg for figures/x.svg).
+        folder = os.path.dirname(rel)
+        self.figures = [(i + 1, os.path.normpath(os.path.join(folder, t)))
+                        for i, l in outside for t in IMAGE_RE.findall(l)]
         self.manifest = self.read_manifest()
         self.headings = [(i, len(HEADING_RE.match(l).group(1))) for i, l in outside
                          if HEADING_RE.match(l)]
@@ -232,7 +235,7 @@ ZH = """# 第九章
 
 ## 示意图
 
-![循环](figures/09.svg)
+![循环](../figures/09.svg)
 
 ```c
 // stage9_nine/main.c: main

@@ -75,7 +75,11 @@ check() {
         docs)
             need_cmd doxygen doxygen
             need_cmd graphviz dot
-            need_cmd python3 python3 ;;
+            need_cmd python3 python3
+            # The figures' labels are English and 中文: without a CJK font Graphviz measures
+            # Chinese text wrongly and the boxes do not fit it.
+            need_glob fonts-noto-cjk "a CJK font (Noto Sans CJK)" \
+                /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ;;
         bench)
             need_cmd g++ g++
             need_cmd make make

@@ -18,7 +18,7 @@ DEADLINE = 10.0  # seconds for the whole burst
 
 
 def main(argv):
-    if len(argv) not in (2, 3) or not argv[1].isdigit() or (len(argv) == 3 and not argv[2].isdigit()):
+    if len(argv) not in (2, 3) or not all(arg.isdigit() for arg in argv[1:]):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     port, count = int(argv[1]), int(argv[2]) if len(argv) == 3 else 300
@@ -29,11 +29,12 @@ def main(argv):
     socks, by_worker = [], collections.Counter()
     try:
         for _ in range(count):
-            socks.append(socket.create_connection(("127.0.0.1", port), timeout=DEADLINE))
+            left = max(0.01, give_up_at - time.monotonic())
+            socks.append(socket.create_connection(("127.0.0.1", port), timeout=left))
         for s in socks:
             s.settimeout(max(0.01, give_up_at - time.monotonic()))
             line = s.makefile("rb").readline().decode(errors="replace").split()
-            if line[:3] == ["hello", "from", "worker"]:
+            if line[:3] == ["hello", "from", "worker"] and line[3:4] and line[3].isdigit():
                 by_worker[int(line[3])] += 1
     except OSError as error:
         print(f"burst.py: {error}", file=sys.stderr)
@@ -41,8 +42,8 @@ def main(argv):
         for s in socks:
             s.close()
     banners = sum(by_worker.values())
-    print(f"{count} connections, {banners} banners")
-    print("by worker: " + ", ".join(f"{w}: {n}" for w, n in sorted(by_worker.items())))
+    print(f"{len(socks)} connections, {banners} banners")
+    print("by worker: " + (", ".join(f"{w}: {n}" for w, n in sorted(by_worker.items())) or "none"))
     return 0 if banners == count else 1
 
 

@@ -21,12 +21,12 @@ calls=read,accept4,epoll_ctl,epoll_wait,sendto,sendfile,close
 say "\$ strace -p $W0 -o trace.txt -e trace=$calls &"
 strace -p "$W0" -o trace.txt -e trace="$calls" 2>strace.err &
 tracer=$!
-_attached() { grep -q attached strace.err; }
-wait_for 5 _attached
+strace_attached() { grep -q attached strace.err; }
+wait_for 5 strace_attached
 cat strace.err
 cmd 'curl -s -o /dev/null -o /dev/null http://127.0.0.1:$PORT/ http://127.0.0.1:$PORT/style.css'
-_closed() { grep -qzP 'read\((\d+), "", \d+\) += 0\nclose\(\1\)' trace.txt; }
-wait_for 5 _closed   # curl has gone and the worker has closed its end
+connection_closed() { grep -qzP 'read\((\d+), "", \d+\) += 0\nclose\(\1\)' trace.txt; }
+wait_for 5 connection_closed   # curl has gone and the worker has closed its end
 say '$ kill %1'
 kill -INT "$tracer"
 wait "$tracer" || true

@@ -13,6 +13,7 @@ prints must be used by some page, and every marker must name a part: nothing is 
 
 import concurrent.futures
 import difflib
+import itertools
 import os
 import re
 import shutil
@@ -59,13 +60,31 @@ def read_rules(scratch):
 
 
 def normalise(line, root, names, masks):
-    """Masks first, then each registered value (whole numbers only) by its name."""
+    """The ways to show an output line: masks applied, then each registered value (a whole
+    number) replaced by its name. Pids repeat numbers (pid_max is often 32768): a `1286` in the
+    output may be a byte count that equals a pid by chance. So every choice of replacing or
+    keeping each such number is a right way to show the line; the first replaces them all."""
     line = line.replace(root, "REPO")
     for regex, replacement in masks:
         line = regex.sub(replacement, line)
-    for key, value in sorted(names, key=lambda kv: -len(kv[1])):
-        line = re.sub(r"(?<![\w.])" + re.escape(value) + r"(?![\w])", key, line)
-    return line
+    if not names:
+        return [line]
+    by_value = {value: key for key, value in names}
+    alternation = "|".join(re.escape(v) for v in sorted(by_value, key=len, reverse=True))
+    pieces = re.split(r"(?<![\w.])(" + alternation + r")(?![\w])", line)
+    choices = [[piece] if i % 2 == 0 else [by_value[piece], piece]
+               for i, piece in enumerate(pieces)]
+    if len(pieces) // 2 > 6:  # too many to try: replace them all
+        return ["".join(c[0] for c in choices)]
+    return ["".join(combo) for combo in itertools.product(*choices)]
+
+
+def agree(shown, produced):
+    """The block to show: the notes' own lines when each is a right way to show what the
+    script printed (see normalise), else the script's output with every value replaced."""
+    if len(shown) == len(produced) and all(a in b for a, b in zip(shown, produced)):
+        return shown
+    return [ways[0] for ways in produced]
 
 
 def shown_command(text, names):
@@ -96,7 +115,8 @@ def run_script(root, stem):
             current = stem + "/" + raw[len("@@part "):].strip()
             parts.setdefault(current, [])
         elif raw.startswith("@@cmd "):
-            parts[current].append(normalise(shown_command(raw[6:], names), root, names, masks))
+            parts[current].append(normalise(shown_command(raw[6:], names), root, names,
+                                            masks))
         else:
             parts[current].append(normalise(raw.rstrip(), root, names, masks))
     if not parts[stem]:
@@ -173,11 +193,11 @@ def compare(root, wanted, write):
         lines = pages.setdefault(page, open(os.path.join(root, page),
                                             encoding="utf-8").read().split("\n"))
         shown = lines[start:end]
-        if shown != parts[name]:
+        if agree(shown, parts[name]) != shown:
             if write:
                 pages[page + "#changed"] = True
             else:
-                diff = list(difflib.unified_diff(shown, parts[name], "in the notes",
+                diff = list(difflib.unified_diff(shown, agree(shown, parts[name]), "in the notes",
                                                  "what the code does", lineterm="", n=1))
                 problems.append(f"{page}:{marker + 1}: transcript {name} is stale "
                                 f"(`make transcripts` rewrites it):\n  " +
@@ -200,7 +220,7 @@ def rewrite(root, blocks, parts):
         lines = open(path, encoding="utf-8").read().split("\n")
         for _, _, name, start, end in sorted(page_blocks, key=lambda b: -b[3]):
             if name in parts:
-                lines[start:end] = parts[name]
+                lines[start:end] = agree(lines[start:end], parts[name])
         new = "\n".join(lines)
         if new != open(path, encoding="utf-8").read():
             open(path, "w", encoding="utf-8").write(new)
@@ -273,6 +293,13 @@ def self_test():
         ("a marker inside an example fence is not a block",
          lambda r: open(os.path.join(r, "notes", "page.md"), "a").write(
              "````\n<!-- transcript: nope -->\n```\nx\n```\n````\n"), None),
+        ("a number equal to a named value by chance may be shown as it is",
+         lambda r: (open(os.path.join(scripts_dir(r), "t.sh"), "a").write('say "size 777"\n'),
+                    open(os.path.join(r, "notes", "page.md"), "a").write("")
+                    or edit(r, "pid P\n", "pid P\nsize 777\n")), None),
+        ("... or as the name", lambda r: (
+            open(os.path.join(scripts_dir(r), "t.sh"), "a").write('say "size 777"\n'),
+            edit(r, "pid P\n", "pid P\nsize P\n")), None),
         ("a failing script fails", lambda r: open(os.path.join(scripts_dir(r), "t.sh"), "a")
          .write("false\n"), "exit status 1"),
     ]

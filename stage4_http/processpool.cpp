@@ -125,7 +125,7 @@ void ProcessPool::dispatch_connection() {
   }
 }
 
-// Round robin (轮流选择): start after the worker chosen last time and take the first available
+// Round robin (轮流选取): start after the worker chosen last time and take the first available
 // one (alive, accepting, answering). O(workers) in the worst case, when most are unavailable;
 // fine for at most 256 workers.
 int ProcessPool::pick_worker() {

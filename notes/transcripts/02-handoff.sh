@@ -51,3 +51,15 @@ echo
 kill -TERM "$P"
 wait_for 10 _exited
 wait "$client" || true
+
+# The fd table of worker 1 of three, on a terminal (no strace).
+serve_tty stage2_processpool ./server -p 0 -w 3
+wait_log '\] started' 3
+name_workers
+mask '^(l[-rwx]{9} \d+) \S+ \S+ +(\d+) \w{3} +\d+ +[0-9:]{4,5} ' '\1 USER USER \2 DATE '
+mask '/dev/pts/\d+' '/dev/pts/N'
+mask '(socket|pipe):\[\d+\]' '\1:[INODE]'
+part worker-fds
+cmd 'ls -l /proc/$W1/fd'
+kill -TERM "$P"
+wait_for 10 _exited

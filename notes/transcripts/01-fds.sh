@@ -2,37 +2,8 @@
 # connection and two signals, the fd table, running out of fds.
 source "$REPO/notes/transcripts/lib.sh"
 
-# serve_tty STAGE_DIR COMMAND...: run COMMAND in that stage's directory on a terminal of its own
-# (a pty made by script(1)), with fds 0-2 on the terminal and no other fd open, as in a plain
-# shell; the terminal's output goes to $LOG. Names the server's pid P (from its first log line)
-# and PORT. The server and script(1) are killed when the script ends.
-serve_tty() {
-    local dir="$1"
-    shift
-    : >"$LOG"
-    _log_shown=0
-    local inner="stty -onlcr; for f in /proc/\$\$/fd/*; do f=\${f##*/}; ((f > 2)) && eval \"exec \$f>&-\"; done; exec $*"
-    (cd "$REPO/$dir" && SHELL=/bin/bash exec setsid script -qefc "$inner" /dev/null) </dev/null >"$LOG" 2>&1 &
-    TTY_PID=$!
-    _groups+=("$TTY_PID")
-    wait_log '^\[(pid|parent) [0-9]+\] listening on '
-    name "$(sed -nE 's/^\[(pid|parent) ([0-9]+)\] listening on .*/\2/p' "$LOG" | head -n1)" P
-    _groups+=("$(ps -o pgid= -p "$P" | tr -d ' ')")  # its session: strace too, when traced
-    name "$(sed -nE 's/^listening on [0-9.]+:([0-9]+)$/\1/p' "$LOG" | head -n1)" PORT
-}
-
-# asleep: the server sleeps (state S): in epoll_wait, for this server.
-asleep() { [[ $(awk '{print $3}' "/proc/$P/stat" 2>/dev/null) == S ]]; }
 # traced COUNT REGEX: trace.txt has at least COUNT lines matching REGEX.
 traced() { (($(grep -cE -- "$2" trace.txt) >= $1)); }
-# tty_exit: wait until the server and script(1) have exited; STATUS is the server's status.
-tty_exit() {
-    wait_for 10 _exited
-    set +e
-    wait "$TTY_PID"
-    STATUS=$?
-    set -e
-}
 
 # --- strace: a connection typed by hand (emulated with a fifo into nc), then two signals.
 serve_tty stage1_signal_pipe strace -o "$TRANSCRIPT_DIR/trace.txt" -s 100 \

@@ -2,25 +2,6 @@
 # numbers are the ones a student sees.
 source "$REPO/notes/transcripts/lib.sh"
 
-# serve_tty STAGE_DIR COMMAND...: as in 01-fds.sh: COMMAND on a terminal of its own (script(1)),
-# fds 0-2 on it and no other fd open; output to $LOG; P and PORT named.
-serve_tty() {
-    local dir="$1"
-    shift
-    : >"$LOG"
-    _log_shown=0
-    local inner="stty -onlcr; for f in /proc/\$\$/fd/*; do f=\${f##*/}; ((f > 2)) && eval \"exec \$f>&-\"; done; exec $*"
-    (cd "$REPO/$dir" && SHELL=/bin/bash exec setsid script -qefc "$inner" /dev/null) </dev/null >"$LOG" 2>&1 &
-    TTY_PID=$!
-    _groups+=("$TTY_PID")
-    wait_log '^\[(pid|parent) [0-9]+\] listening on '
-    name "$(sed -nE 's/^\[(pid|parent) ([0-9]+)\] listening on .*/\2/p' "$LOG" | head -n1)" P
-    _groups+=("$(ps -o pgid= -p "$P" | tr -d ' ')")  # its session: strace too
-    name "$(sed -nE 's/^listening on [0-9.]+:([0-9]+)$/\1/p' "$LOG" | head -n1)" PORT
-}
-# asleep PID: that process sleeps (state S): in epoll_wait, for our server's processes.
-asleep() { [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == S ]]; }
-
 serve_tty stage2_processpool strace -ff -o "$TRANSCRIPT_DIR/trace" -s 100 \
     -e trace=epoll_wait,read,write,accept4 ./server -p 0 -w 2
 wait_log '\] started' 2

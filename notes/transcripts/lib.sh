@@ -107,3 +107,35 @@ wait_exit() {
     STATUS=$?
     set -e
 }
+
+# serve_tty STAGE_DIR COMMAND...: run COMMAND in that stage's directory on a terminal of its own
+# (a pty made by script(1)), with fds 0-2 on the terminal and no other fd open, as in a plain
+# shell, so that fd numbers are the ones a student sees; the terminal's output goes to $LOG.
+# Names the server's pid P (from its first log line) and PORT; TTY_PID is script(1)'s pid.
+serve_tty() {
+    local dir="$1"
+    shift
+    : >"$LOG"
+    _log_shown=0
+    local inner="stty -onlcr; for f in /proc/\$\$/fd/*; do f=\${f##*/}; ((f > 2)) && eval \"exec \$f>&-\"; done; exec $*"
+    (cd "$REPO/$dir" && SHELL=/bin/bash exec setsid script -qefc "$inner" /dev/null) </dev/null >"$LOG" 2>&1 &
+    TTY_PID=$!
+    _groups+=("$TTY_PID")
+    wait_log '^\[(pid|parent) [0-9]+\] listening on '
+    name "$(sed -nE 's/^\[(pid|parent) ([0-9]+)\] listening on .*/\2/p' "$LOG" | head -n1)" P
+    _groups+=("$(ps -o pgid= -p "$P" | tr -d ' ')")  # its session: strace too, when traced
+    name "$(sed -nE 's/^listening on [0-9.]+:([0-9]+)$/\1/p' "$LOG" | head -n1)" PORT
+}
+
+# tty_exit: wait until the server and script(1) have exited; STATUS is the server's status.
+tty_exit() {
+    wait_for 10 _exited
+    set +e
+    wait "$TTY_PID"
+    STATUS=$?
+    set -e
+}
+
+# asleep [PID]: that process (default: the server) sleeps (state S), for our servers: waits in
+# epoll_wait, its turn done.
+asleep() { [[ $(awk '{print $3}' "/proc/${1:-$P}/stat" 2>/dev/null) == S ]]; }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# idle.sh [-n COUNT] PORT [TIMEOUT]: open COUNT connections (default 1, at most 1000) to
+# idle.sh [-n COUNT] PORT [SECONDS]: open COUNT connections (default 1, at most 1000) to
 # 127.0.0.1:PORT that send nothing, and report when the server has hung up on every one of them
-# (it gives up after 120 s, or TIMEOUT + 5 s).
-# Given the server's --timeout in seconds, it checks each connection against the window the time
-# wheel promises (TIMEOUT to TIMEOUT + 1 s after it was opened, with 0.5 s more for a busy
-# machine) and reports that window instead of milliseconds.
+# (it gives up after 120 s, or SECONDS + 5 s).
+# Given SECONDS (the server's --timeout, usually), it checks each hang-up against the window the
+# time wheel promises, SECONDS to SECONDS + 1 s after the connection was opened (with 0.5 s more
+# for a busy machine), and reports that window instead of milliseconds.
 set -u
 count=1
 while getopts n: opt; do
@@ -14,7 +14,7 @@ while getopts n: opt; do
   esac
 done
 shift $((OPTIND - 1))
-port=${1:?usage: idle.sh [-n COUNT] PORT [TIMEOUT]}
+port=${1:?usage: idle.sh [-n COUNT] PORT [SECONDS]}
 timeout=${2:-}
 ((count >= 1 && count <= 1000)) || { echo "idle.sh: COUNT must be 1..1000" >&2; exit 2; }
 

@@ -1,0 +1,18 @@
+# Chapter 5, deep dive: a worker stopped past an idle connection's deadline closes it as soon as
+# it is continued (the wheel follows the clock, not the alarms). The lecture's server: -t 2 -v.
+source "$REPO/notes/transcripts/lib.sh"
+cd "$REPO/stage5_timer_wheel"
+mask 'accepted from port [0-9]+' 'accepted from port N'
+
+serve stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
+wait_log '\] started$'
+name_workers
+server_log >/dev/null  # shown by 05-idle
+
+cmd '../notes/scripts/idle.sh $PORT 4 &'
+wait_log 'accepted from port'  # what a student's typing takes: the worker holds the connection
+cmd 'kill -STOP $W0; sleep 4; kill -CONT $W0'
+cmd 'wait $!'
+wait_log ': closed$'
+part log
+server_log

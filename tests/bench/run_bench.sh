@@ -426,6 +426,7 @@ build/bench/timer_bench --benchmark_counters_tabular=true
 Docroot (build/bench/www): \`index.html\` 612 bytes, \`10k.bin\` 10 240 bytes, \`1m.bin\`
 1 048 576 bytes.
 
+<a id="rps"></a>
 ## Requests per second and p99 latency (median of $RUNS runs)
 
 Targets (issue 7): ours/nginx >= 1.0 for 612 B and 10 KiB, >= 0.9 for 1 MiB, with 1 and 2
@@ -437,6 +438,7 @@ $WRK_TABLE
 
 ![req/s by file size, 2 workers, 100 connections](figures/bench-rps.svg)
 
+<a id="syscalls-per-request"></a>
 ## System calls per keep-alive request
 
 Target: ours <= nginx.
@@ -454,6 +456,7 @@ divided by the requests wrk completed): stage 5 **$LOAD_OURS**, nginx **$LOAD_NG
 request. Here one epoll_wait serves many ready connections, so both counts drop below the
 single-connection figure above.
 
+<a id="parent-syscalls"></a>
 ## The parent's system calls per new connection
 
 The parent never accepts: per connection it wakes a worker with one byte, and since the hand-off
@@ -467,6 +470,7 @@ before the acknowledgement.
 | stage 5 now | $(syscall_summary_n "$OUT/strace-parent-now.txt" "$PARENT_N") |
 $( [[ -n "$PARENT_BEFORE" ]] && echo "| stage 5 at $BASELINE_REV | $(syscall_summary_n "$OUT/strace-parent-before.txt" "$PARENT_N") |" )
 
+<a id="fairness"></a>
 ## Fairness: small requests beside a fast download
 
 Target (issue 13): while one client downloads a 4 GiB file as fast as it can, small requests on
@@ -482,6 +486,7 @@ and loop turn; nginx 1.22 sends at most 2 MiB (\`sendfile_max_chunk\`'s default)
 | stage 5 | $(fair_cell FAIR_OURS) |
 | nginx | $(fair_cell FAIR_NGINX) |
 
+<a id="memory-per-connection"></a>
 ## Memory per idle connection
 
 Target: ours <= nginx, whatever the connection's last request was (issue 13: a connection must
@@ -498,6 +503,7 @@ about 16 KiB (read its answer), then stayed idle.
 | stage 5 | ~16 KiB | $(mem_row "${MEM[ours_16000]}") |
 | nginx | ~16 KiB | $(mem_row "${MEM[nginx_16000]}") |
 
+<a id="timers"></a>
 ## Timers (Google Benchmark)
 
 Nanoseconds per operation ("Time" column; per tick for tick), n timers already armed, every
@@ -579,6 +585,7 @@ build/bench/timer_bench --benchmark_counters_tabular=true
 网站根目录（document root，build/bench/www）：\`index.html\` 612 字节，\`10k.bin\` 10 240 字节，\`1m.bin\`
 1 048 576 字节。
 
+<a id="rps"></a>
 ## 每秒请求数与 p99 延迟（$RUNS 次运行的中位数）
 
 目标（issue 7）：1 个和 2 个工作进程、100 个连接时，612 B 和 10 KiB 的 ours/nginx >= 1.0，1 MiB 的
@@ -591,6 +598,7 @@ $WRK_TABLE_ZH
 
 ![按文件大小的 req/s，2 个工作进程，100 个连接](../figures/bench-rps.svg)
 
+<a id="syscalls-per-request"></a>
 ## 每个长连接请求的系统调用
 
 目标：我们的 <= nginx 的。
@@ -607,6 +615,7 @@ $WRK_TABLE_ZH
 完成的请求数）：第 5 章每个请求 **$LOAD_OURS** 次调用，nginx **$LOAD_NGINX** 次。这时一次 epoll_wait
 服务许多个就绪的连接，所以两个数都低于上面单连接的数字。
 
+<a id="parent-syscalls"></a>
 ## 父进程在每个新连接上的系统调用
 
 父进程（parent）从不 accept：每来一个连接，它用一个字节唤醒一个工作进程；而自从分发改为带应答（acknowledgement）
@@ -619,6 +628,7 @@ $WRK_TABLE_ZH
 | 第 5 章（现在） | $(syscall_summary_n "$OUT/strace-parent-now.txt" "$PARENT_N") |
 $( [[ -n "$PARENT_BEFORE" ]] && echo "| 第 5 章（$BASELINE_REV 时） | $(syscall_summary_n "$OUT/strace-parent-before.txt" "$PARENT_N") |" )
 
+<a id="fairness"></a>
 ## 公平性：快速下载旁边的小请求
 
 目标（issue 13）：一个客户端以最快速度下载一个 4 GiB 的文件时，同一个工作进程上另一个连接的小请求：
@@ -633,6 +643,7 @@ p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一�
 | 第 5 章 | $(fair_cell FAIR_OURS) |
 | nginx | $(fair_cell FAIR_NGINX) |
 
+<a id="memory-per-connection"></a>
 ## 每个非活动连接的内存
 
 目标：无论连接的最后一个请求是什么，我们的 <= nginx 的（issue 13：连接不能一直占着大请求撑大的内存）。
@@ -648,6 +659,7 @@ p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一�
 | 第 5 章 | 约 16 KiB | $(mem_row "${MEM[ours_16000]}") |
 | nginx | 约 16 KiB | $(mem_row "${MEM[nginx_16000]}") |
 
+<a id="timers"></a>
 ## 定时器（Google Benchmark）
 
 每次操作的纳秒数（“Time”一列；tick 按每次滴答计），n 为事先已经设置好的定时器个数，每个定时器在

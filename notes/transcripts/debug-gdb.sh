@@ -50,7 +50,7 @@ trap '_cleanup; for g in "${_gdb_groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null
 mkdir stage2_processpool
 cd stage2_processpool
 ln -s "$REPO/stage2_processpool/server" server
-fork_cmd="gdb -q -batch -ex 'set follow-fork-mode child' -ex 'break ProcessPool::run_child' -ex 'run -p 0 -w 1 >server.log 2>&1' -ex 'print process_id_' -ex 'catch syscall read' -ex continue -ex 'print \$rdi' -ex continue -ex 'print \$rax' -ex 'x/1xb \$rsi' -ex up -ex 'print channel_' -ex detach ./server"
+fork_cmd="gdb -q -batch -ex 'set follow-fork-mode child' -ex 'break ProcessPool::run_child' -ex 'run -p 0 -w 1 >server.log 2>&1' -ex 'print process_id_' -ex 'catch syscall read' -ex continue -ex 'print \$rdi' -ex continue -ex 'print \$rax' -ex 'x/1xb \$rsi' -ex up -ex 'print channel_' -ex 'print bytes[0]' -ex 'print n' -ex detach ./server"
 (eval "$fork_cmd") >gdb.out 2>&1 &
 gdb_job=$!
 wait_for 10 grep -qs '^listening on ' server.log

@@ -10,14 +10,19 @@ expects: another page by its flat name (by its HTML page when the link has an an
 which Doxygen would not resolve), a figure as `figures/...`, anything else in the
 repository as `../path/from/the/root` (the rules in build_docs.sh then take it from there).
 A page that exists in both languages (notes/X.md, notes/zh/X.md) links to the other under its
-title.
+title. Anchors are per page on GitHub but global in Doxygen: every `<a id>` gets its page's name
+as a prefix, and every heading gets the anchor GitHub would give it, so `page.md#slug` links
+work in the site too.
 """
 
 import os
 import re
 import sys
 
-LINK_RE = re.compile(r"(\]\()([^)#\s]+)((?:#[^)\s]*)?\))")
+LINK_RE = re.compile(r"(\]\()([^)#\s]*)(#[^)\s]*)?\)")
+ANCHOR_RE = re.compile(r'<a id="([^"]+)"></a>')
+FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 
 
 def flat_name(rel):
@@ -25,8 +30,27 @@ def flat_name(rel):
     return rel.replace("/", "-")
 
 
+def page_stem(flat):
+    """The name Doxygen gives a page's HTML, without md_notes_ and .html."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", flat[:-3])
+
+
+def anchor_id(stem, fragment):
+    """Doxygen's anchors share one namespace across pages, and it wants them ASCII: prefix the
+    page, spell other characters (a Chinese heading's slug) in hex."""
+    safe = "".join(c if re.match(r"[A-Za-z0-9_-]", c) else "_%x" % ord(c) for c in fragment)
+    return f"{stem}-{safe}"
+
+
+def slug(heading):
+    """The anchor GitHub makes for a heading: lower case, punctuation dropped, spaces to -."""
+    text = re.sub(r"<[^>]+>", "", heading).lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
 def rewrite_link(target, page_dir, notes_dir):
-    """The link as the flat folder needs it, or unchanged (absolute, mail, anchors)."""
+    """The link as the flat folder needs it, or unchanged (absolute, mail)."""
     if re.match(r"^[a-z]+:", target) or target.startswith("/"):
         return target
     full = os.path.normpath(os.path.join(page_dir, target))
@@ -38,12 +62,40 @@ def rewrite_link(target, page_dir, notes_dir):
     return "../" + os.path.relpath(full, os.path.dirname(notes_dir))
 
 
-def page_with_anchor(target, anchor):
-    """Doxygen leaves `page.md#anchor` as it is: link the HTML page it makes instead."""
-    if anchor and target.endswith(".md"):
-        stem = re.sub(r"[^A-Za-z0-9_]", "_", target[:-3])
-        return "md_notes_" + stem + ".html"
-    return target
+def link(match, page_dir, notes_dir, own_flat):
+    """One Markdown link, rewritten; `page.md#x` goes to the HTML page Doxygen makes and its
+    prefixed anchor (Doxygen would leave the .md link as it is)."""
+    target, fragment = match.group(2), match.group(3)
+    if target:
+        target = rewrite_link(target, page_dir, notes_dir)
+    if not fragment:
+        return f"]({target})"
+    flat = target if target else own_flat
+    if not flat.endswith(".md"):
+        return f"]({target}{fragment})"
+    stem = page_stem(flat)
+    page = f"md_notes_{stem}.html" if target else ""
+    return f"]({page}#{anchor_id(stem, fragment[1:])})"
+
+
+def with_anchors(text, own_flat):
+    """Explicit anchors prefixed, and one before every heading with GitHub's slug for it."""
+    stem = page_stem(own_flat)
+    out, fence, seen = [], None, set(ANCHOR_RE.findall(text))
+    for line in text.split("\n"):
+        m = FENCE_RE.match(line)
+        if fence:
+            fence = None if m and m.group(1).startswith(fence) else fence
+        elif m:
+            fence = m.group(1)
+        else:
+            line = ANCHOR_RE.sub(lambda a: f'<a id="{anchor_id(stem, a.group(1))}"></a>', line)
+            h = HEADING_RE.match(line)
+            if h and len(h.group(1)) > 1 and slug(h.group(2)) not in seen:
+                seen.add(slug(h.group(2)))
+                out.append(f'<a id="{anchor_id(stem, slug(h.group(2)))}"></a>')
+        out.append(line)
+    return "\n".join(out)
 
 
 def language_link(text, rel, notes_dir):
@@ -72,9 +124,9 @@ def main(notes_dir, out_dir):
                 continue
             path = os.path.join(folder, name)
             text = open(path, encoding="utf-8").read()
-            text = LINK_RE.sub(lambda m: m.group(1) + page_with_anchor(
-                rewrite_link(m.group(2), folder, notes_dir), m.group(3) != ")") + m.group(3), text)
             rel = os.path.relpath(path, notes_dir)
+            text = with_anchors(text, flat_name(rel))
+            text = LINK_RE.sub(lambda m: link(m, folder, notes_dir, flat_name(rel)), text)
             text = language_link(text, rel, notes_dir)
             open(os.path.join(out_dir, flat_name(rel)), "w", encoding="utf-8").write(text)
     return 0

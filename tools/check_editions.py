@@ -11,6 +11,8 @@ For each pair (notes/X.md and notes/zh/X.md; README.md and README.zh.md) it requ
   - the same manifest (marker and table);
   - the same transcripts (markers, in the same order: tools/transcripts.py fills both);
   - the same figures, in the same order;
+  - one line per Chinese paragraph (tools/zh_unwrap.py): a line break between two Chinese
+    characters shows as a space in a browser;
   - the same sections: every heading of the Chinese page is followed by a stamp
     `<!-- en: HASH -->`, the hash of the English section it translates (its prose, tables and
     plain blocks; excerpts and transcripts are compared above). When the English section
@@ -26,6 +28,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_stages import (DIFF_HEADER_RE, EXCERPT_HEADER_RE, MARKER_RE,  # noqa: E402
                           fenced_blocks)
+from zh_unwrap import breaks_between_cjk  # noqa: E402
 
 HEADING_RE = re.compile(r"^(#{1,6})\s+\S")
 STAMP_RE = re.compile(r"^<!-- en: ([0-9a-f]{12}) -->\s*$")
@@ -179,6 +182,9 @@ def check(root):
             problems.append(f"{zh_rel}: no English page {en_rel}")
             continue
         problems += compare(root, en_rel, zh_rel)
+        text = open(os.path.join(root, zh_rel), encoding="utf-8").read()
+        problems += [f"{zh_rel}:{n}: a line break between two Chinese characters shows as a "
+                     f"space: run tools/zh_unwrap.py {zh_rel}" for n in breaks_between_cjk(text)]
     return problems
 
 
@@ -268,6 +274,8 @@ def self_test():
         ("a different figure fails", (zh, "figures/09.svg", "figures/10.svg"),
          "figure 1 differs"),
         ("a different manifest fails", (zh, "| changed |", "| added |"), "the manifest differs"),
+        ("a paragraph broken between two Chinese characters fails",
+         (zh, "# 第九章\n", "# 第九章\n\n第一行\n第二行\n"), "shows as a space"),
     ]
     failed = 0
     for title, change, expected in cases:

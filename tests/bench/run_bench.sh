@@ -676,6 +676,8 @@ $TIMER_TABLE_ZH
 NOTE_ZH_EOF
 cat "$ROOT_DIR/tests/bench/performance-notes.zh.md" 2>/dev/null || true
 } > "$NOTE_ZH"
+# One line per paragraph: a line break between two Chinese characters shows as a space.
+python3 "$ROOT_DIR/tools/zh_unwrap.py" "$NOTE_ZH" >/dev/null
 stamp_zh_page "$before"
 }
 

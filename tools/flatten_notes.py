@@ -114,6 +114,31 @@ def language_link(text, rel, notes_dir):
     return "\n".join(lines)
 
 
+STRONG_RE = re.compile(r"\*\*(\S(?:[^*]*?\S)?)\*\*")
+EM_RE = re.compile(r"(?<![*\\])\*(\S(?:[^*]*?\S)?)\*(?!\*)")
+
+
+def cjk_emphasis(text):
+    """`**粗体**` and `*强调*` as HTML: Doxygen, like CommonMark, does not take a `*` next to a
+    Chinese character or full-width punctuation for emphasis. Code spans and blocks are kept."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        m = FENCE_RE.match(line)
+        if fence or m:
+            if fence:
+                fence = None if m and m.group(1).startswith(fence) else fence
+            elif m:
+                fence = m.group(1)
+            out.append(line)
+            continue
+        pieces = re.split(r"(`+[^`]*`+)", line)
+        for i in range(0, len(pieces), 2):
+            pieces[i] = EM_RE.sub(r"<em>\1</em>", STRONG_RE.sub(r"<strong>\1</strong>",
+                                                                  pieces[i]))
+        out.append("".join(pieces))
+    return "\n".join(out)
+
+
 def main(notes_dir, out_dir):
     notes_dir = os.path.abspath(notes_dir)
     os.makedirs(out_dir, exist_ok=True)
@@ -128,6 +153,8 @@ def main(notes_dir, out_dir):
             text = with_anchors(text, flat_name(rel))
             text = LINK_RE.sub(lambda m: link(m, folder, notes_dir, flat_name(rel)), text)
             text = language_link(text, rel, notes_dir)
+            if rel.startswith("zh/"):
+                text = cjk_emphasis(text)
             open(os.path.join(out_dir, flat_name(rel)), "w", encoding="utf-8").write(text)
     return 0
 

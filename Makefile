@@ -6,9 +6,11 @@ STAGE_NUMBERS := $(patsubst stage%,%,$(foreach s,$(STAGES),$(firstword $(subst _
 NEWEST := $(lastword $(STAGE_NUMBERS))
 stage_dir = $(firstword $(wildcard stage$(1)_*))
 
-# `make test STAGE=3` runs one suite; `SERVER=/path` tests a server of your own.
+# `make test STAGE=3` runs one suite; `SERVER=/path` tests a server of your own; `SRC=/path`
+# (with STAGE) builds a copy of a stage and compiles the suite's unit tests against its sources.
 STAGE ?=
 SERVER ?=
+SRC ?=
 SANITIZE ?=
 export SANITIZE
 
@@ -19,7 +21,7 @@ JOBS := $(if $(findstring j,$(firstword $(MAKEFLAGS)))$(findstring -j,$(MAKEFLAG
 RUN_STAGE := $(if $(STAGE),$(STAGE),$(NEWEST))
 
 .PHONY: all test run docs clean diff check-stages bench fuzz prereqs build-prereqs \
-	transcripts check-transcripts
+	transcripts check-transcripts labs lab grade check-labs
 
 all: build-prereqs
 	@for s in $(STAGES); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
@@ -32,11 +34,22 @@ prereqs:
 	@tools/prereqs.sh build test class
 
 # Builds only the chapters whose suites run: a mistake left in chapter 5 does not stop chapter 1's.
+ifeq ($(SRC),)
 test: build-prereqs
 	@for s in $(TEST_DIRS); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
 	@tools/prereqs.sh test
 	@$(MAKE) --no-print-directory $(JOBS) -C tests build STAGES="$(TEST_STAGES)"
 	@tools/run_tests.sh "$(TEST_STAGES)" "$(SERVER)"
+else
+SRC_BUILD := $(CURDIR)/build/tests-src/$(subst /,_,$(abspath $(SRC)))$(if $(filter 1,$(SANITIZE)),-sanitize)
+test: build-prereqs
+	@test -n "$(STAGE)" || { echo "make test SRC=$(SRC): say which chapter's suite, STAGE=N" >&2; exit 2; }
+	@test -f "$(SRC)/Makefile" || { echo "make test: SRC=$(SRC) is not a copy of a stage (no Makefile)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory $(JOBS) -C $(SRC)
+	@tools/prereqs.sh test
+	@$(MAKE) --no-print-directory $(JOBS) -C tests build STAGES="$(STAGE)" SRC="$(abspath $(SRC))"
+	@TEST_BUILD="$(SRC_BUILD)" tools/run_tests.sh "$(STAGE)" "$(SERVER)"
+endif
 
 run: build-prereqs
 	@$(MAKE) --no-print-directory -C $(call stage_dir,$(RUN_STAGE))
@@ -54,6 +67,26 @@ check-stages:
 	@python3 tools/check_stages.py
 	@python3 tools/check_editions.py --self-test
 	@python3 tools/check_editions.py
+
+# Labs (labs/): list them, make your copy of one, grade it (SOLUTION=1: the answer key).
+LAB ?=
+SOLUTION ?=
+labs:
+	@python3 tools/labs.py list
+
+lab:
+	@test -n "$(LAB)" || { echo "make lab LAB=<name>: which lab? (make labs lists them)" >&2; exit 2; }
+	@python3 tools/labs.py start "$(LAB)"
+
+grade: build-prereqs
+	@test -n "$(LAB)" || { echo "make grade LAB=<name>: which lab? (make labs lists them)" >&2; exit 2; }
+	@tools/prereqs.sh test
+	@python3 tools/labs.py grade "$(LAB)" $(if $(filter 1,$(SOLUTION)),--solution)
+
+# CI: every reference solution passes its grader; every untouched starting point fails it.
+check-labs: build-prereqs
+	@tools/prereqs.sh test
+	@python3 tools/labs.py ci
 
 # The notes' command-and-output blocks, produced by running them (notes/transcripts/).
 transcripts: all

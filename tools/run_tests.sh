@@ -13,6 +13,7 @@ shards=${TEST_SHARDS:-4}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/tests"
 [[ "${SANITIZE:-}" == 1 ]] && build="$root/build/tests-sanitize"
+build="${TEST_BUILD:-$build}"  # make test SRC=...: the suite built against a copy
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -532,22 +532,23 @@ cat <<NOTE_ZH_EOF
 ## 如何解读这些数字
 
 - **两个核，而且是共享的。** wrk 和服务器运行在同一台机器上，和服务器争抢这两个 CPU；这台机器还同时在做
-  别的工作，所以相隔一分钟的两次运行可能相差 10 % 甚至更多。因此，每秒请求数的绝对值只有在*同一次运行之内*
-  才能比较。有意义的数字是**我们与 nginx 的比值**（ours/nginx），它是一次一次交替测出来的（我们、nginx、
-  我们、nginx……），好让两个服务器经受同样的噪声：我们的第 i 次运行除以 nginx 的第 i 次运行（紧跟其后的那次），
-  “比值 req/s”一列是这 $RUNS 对比值的中位数（每次运行 ${DURATION} s），而不是两个中位数列之比，
-  后者可能与它略有差别。p99 的结论也按同样的方法判定（各对 p99 比值的中位数 <= 1）。
+  别的工作，所以相隔一分钟的两次运行可能相差 10 % 甚至更多。因此，每秒请求数的绝对值只有在*同一次运行之
+  内*才能比较。有意义的数字是**我们与 nginx 的比值**（ours/nginx），它是一次一次交替测出来的（我
+  们、nginx、我们、nginx……），好让两个服务器经受同样的噪声：我们的第 i 次运行除以 nginx 的第 i 次运行
+  （紧跟其后的那次），“比值 req/s”一列是这 $RUNS 对比值的中位数（每次运行 ${DURATION} s），
+  而不是两个中位数列之比，后者可能与它略有差别。p99 的结论也按同样的方法判定（各对 p99 比值的中位
+  数 <= 1）。
 - **2 个工作进程跑在 2 个核上**，意味着服务器的工作进程（worker）和 wrk 的两个线程在争抢同样的两个核：
   这个场景衡量的更多是 CPU 效率（每个请求的工作量），而不是并行能力。
-- **绑核**（pinned）的几行给出最干净的比较：用 \`taskset\` 把服务器（1 个工作进程）绑在 CPU 0 上，
-  wrk（1 个线程）绑在 CPU 1 上。
-- p99 是 wrk 给出的第 99 百分位延迟（\`--latency\`）。在 100 个连接、服务器满载的情况下，它主要是排队时间：
-  每秒能应答更多请求的服务器，p99 也更低。
-- 每个请求的系统调用数来自对（唯一的）工作进程运行的 \`strace -c\`，期间在一个长连接（keep-alive）上
-  一个接一个地发送 $STRACE_N 个请求；strace 会拖慢服务器，但计数是精确的。计数里包括每秒一次的 SIGALRM
-  滴答（tick）产生的少量调用，以及接受这个连接时的 accept。
-- 每个非活动连接（idle connection）的内存：打开（并被接受）$IDLE 个非活动连接之前和之后工作进程的 RSS 之差，除以 $IDLE。
-  内核的 socket 缓冲区不计入 RSS，而且对两个服务器是一样的。
+- **绑核**（pinned）的几行给出最干净的比较：用 \`taskset\` 把服务器（1 个工作进程）
+  绑在 CPU 0 上，wrk（1 个线程）绑在 CPU 1 上。
+- p99 是 wrk 给出的第 99 百分位延迟（\`--latency\`）。在 100 个连接、服务器满载的情况下，
+  它主要是排队时间：每秒能给出更多响应（response）的服务器，p99 也更低。
+- 每个请求的系统调用数来自对（唯一的）工作进程运行的 \`strace -c\`，期间在一个长连接（keep-alive）
+  上一个接一个地发送 $STRACE_N 个请求；strace 会拖慢服务器，但计数是精确的。计数里包括每秒一次
+  的 SIGALRM 滴答（tick）产生的少量调用，以及接受这个连接时的 accept。
+- 每个非活动连接（idle connection）的内存：打开（并被接受）$IDLE 个非活动连接之前和之后工作进程的 RSS 之
+  差，除以 $IDLE。内核（kernel）的 socket 缓冲区不计入 RSS，而且对两个服务器是一样的。
 
 ## 机器与版本
 
@@ -582,17 +583,17 @@ tests/bench/benchtool.py requests PORT /index.html $STRACE_N
 build/bench/timer_bench --benchmark_counters_tabular=true
 \`\`\`
 
-网站根目录（document root，build/bench/www）：\`index.html\` 612 字节，\`10k.bin\` 10 240 字节，\`1m.bin\`
-1 048 576 字节。
+网站根目录（document root，build/bench/www）：\`index.html\` 612 字节，\`10k.bin\` 10 240 字
+节，\`1m.bin\` 1 048 576 字节。
 
 <a id="rps"></a>
 ## 每秒请求数与 p99 延迟（$RUNS 次运行的中位数）
 
-目标（issue 7）：1 个和 2 个工作进程、100 个连接时，612 B 和 10 KiB 的 ours/nginx >= 1.0，1 MiB 的
->= 0.9；p99 不比 nginx 差。1000 个连接的几行和绑核的几行只报告，不设目标。“各次运行”一列按运行顺序列出每次
-运行的 req/s：每个列表的第 i 个数构成交替运行的一对，“比值 req/s”是这些对的比值的中位数。表中由
-工具生成的标签保持英文：shared 表示共享两个核，pinned 表示绑核，ours 是我们的服务器，met 表示达标，
-MISSED 表示未达标并给出差距。
+目标（issue 7）：1 个和 2 个工作进程、100 个连接
+时，612 B 和 10 KiB 的 ours/nginx >= 1.0，1 MiB 的 >= 0.9；p99 不比 nginx 差。1000 个连接的几行和绑核的
+几行只报告，不设目标。“各次运行”一列按运行顺序列出每次运行的 req/s：每个列表的第 i 个数构成交替运行的一
+对，“比值 req/s”是这些对的比值的中位数。表中由工具生成的标签保持英文：shared 表示共享两个核，pinned 表示
+绑核，ours 是我们的服务器，met 表示达标，MISSED 表示未达标并给出差距。
 
 $WRK_TABLE_ZH
 
@@ -611,17 +612,18 @@ $WRK_TABLE_ZH
 | nginx | 10KiB | $(syscall_summary nginx 10KiB) |
 
 有负载时（服务器绑核、1 个工作进程，\`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` 请求 612B，
-用 \`perf stat -e raw_syscalls:sys_enter -p WORKER\` 统计工作进程的每一次系统调用，再除以 wrk
-完成的请求数）：第 5 章每个请求 **$LOAD_OURS** 次调用，nginx **$LOAD_NGINX** 次。这时一次 epoll_wait
-服务许多个就绪的连接，所以两个数都低于上面单连接的数字。
+用 \`perf stat -e raw_syscalls:sys_enter -p WORKER\` 统计工作进程的每一次系统调用，再除以 wrk 完成的请求
+数）：第 5 章每个请求 **$LOAD_OURS** 次调用，nginx **$LOAD_NGINX** 次。这时一次 epoll_wait 服务许多个就
+绪的连接，所以两个数都低于上面单连接的数字。
 
 <a id="parent-syscalls"></a>
 ## 父进程在每个新连接上的系统调用
 
-父进程（parent）从不 accept：每来一个连接，它用一个字节唤醒一个工作进程；而自从分发改为带应答（acknowledgement）
-（工作进程对每次唤醒都给出应答，这样被冻结的工作进程会被发现并跳过）之后，它还要读回这个应答。
-\`strace -c -p PARENT\`（2 个工作进程，只跟踪父进程），一个接一个地建立 $PARENT_N 个新连接，每个连接
-一个请求；“之前”指 $BASELINE_REV 时的第 5 章，即加入应答之前。
+父进程（parent）从不 accept：每来一个连接，它用一个字节唤醒一个工作进程；而自从分派（hand-off）
+改为带应答（acknowledgement）（工作进程对每次唤醒都给出应答，这样被冻结的工作进程（frozen worker）
+会被发现并跳过）之后，它还要读回这个应答。\`strace -c -p PARENT\`（2 个工作进程，只跟踪父进程），
+一个接一个地建立 $PARENT_N 个新连接，每个连接一个请求；“之前”指 $BASELINE_REV 时的第 5 章，
+即加入应答之前。
 
 | 父进程 | 每个连接的调用次数 | 每个连接，按调用分 |
 |---|---|---|
@@ -629,14 +631,14 @@ $WRK_TABLE_ZH
 $( [[ -n "$PARENT_BEFORE" ]] && echo "| 第 5 章（$BASELINE_REV 时） | $(syscall_summary_n "$OUT/strace-parent-before.txt" "$PARENT_N") |" )
 
 <a id="fairness"></a>
-## 公平性：快速下载旁边的小请求
+## 公平性（fairness）：快速下载旁边的小请求
 
-目标（issue 13）：一个客户端以最快速度下载一个 4 GiB 的文件时，同一个工作进程上另一个连接的小请求：
-p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一样绑在 CPU 0 上），运行
-\`tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`：一个 Python 客户端在一个连接上下载，
-另一个每 2 ms 在一个长连接上发一次 \`GET /index.html\`；两边各跑两次，交替进行。下载方是一个单独的进程，
-所以两个客户端不共用 Python 的解释器锁。我们每个连接每轮循环最多发送一个文件的 1 MiB；nginx 1.22
-最多发送 2 MiB（\`sendfile_max_chunk\` 的默认值）。
+目标（issue 13）：一个客户端（client）以最快速度下载一个 4 GiB 的文件时，同一个工作进程上另一个连接的小
+请求：p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一样绑在 CPU 0 上），
+运行 \`tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`：一个 Python 客户端在一个连接上下
+载，另一个每 2 ms 在一个长连接上发一次 \`GET /index.html\`；两边各跑两次，交替进行。下载方是一个单独的进
+程，所以两个客户端不共用 Python 的解释器锁。我们每个连接每轮循环（loop turn）
+最多发送一个文件的 1 MiB；nginx 1.22 最多发送 2 MiB（\`sendfile_max_chunk\` 的默认值）。
 
 | 服务器 | 每次运行的 p99 ms / 最大值 ms / 请求数 / 下载 MB |
 |---|---|
@@ -647,8 +649,8 @@ p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一�
 ## 每个非活动连接的内存
 
 目标：无论连接的最后一个请求是什么，我们的 <= nginx 的（issue 13：连接不能一直占着大请求撑大的内存）。
-数据是那一个工作进程的 RSS，单位 KiB；每个连接的字节数 = (after - before) x 1024 / $IDLE。每个连接先
-什么都不发、发一个小 GET，或者发一个约 16 KiB 的 GET（并读完应答），然后保持空闲。
+数据是那一个工作进程的 RSS，单位 KiB；每个连接的字节数 = (after - before) x 1024 / $IDLE。
+每个连接先什么都不发、发一个小 GET，或者发一个约 16 KiB 的 GET（并读完响应），然后保持空闲。
 
 | 服务器 | 空闲前的请求 | 之前的 RSS（KiB） | $IDLE 个非活动连接时的 RSS（KiB） | 每个非活动连接的字节数 |
 |---|---|---|---|---|
@@ -662,11 +664,11 @@ p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一�
 <a id="timers"></a>
 ## 定时器（Google Benchmark）
 
-每次操作的纳秒数（“Time”一列；tick 按每次滴答计），n 为事先已经设置好的定时器个数，每个定时器在
-2..61 个滴答之后到期。迭代次数按数据结构和规模固定（tests/bench/timer_bench.cpp），所以升序定时器链表
-（ascending timer list）在每种规模下都能在有限的时间内跑完，包括 1M（那里迭代很少：它在 100k 和 1M 的
-数据只基于 20..100 批）。目标：时间轮（time wheel）的 add/remove 从 1k 到 1M 保持平坦；100k 时时间轮
-比升序定时器链表快 >= 50 倍。
+每次操作的纳秒数（“Time”一列；tick 按每次滴答计），n 为事先已经设置（arm）好的定时器（timer）个数，
+每个定时器在 2..61 个滴答之后到期。迭代次数按数据结构和规模固定（tests/bench/timer_bench.cpp），
+所以升序定时器链表（ascending timer list）在每种规模下都能在有限的时间内跑完，包括 1M（那里迭代很少：
+它在 100k 和 1M 的数据只基于 20..100 批）。目标：时间轮（time wheel）的 add/remove 从 1k 到 1M 保持平
+坦；100k 时时间轮比升序定时器链表快 >= 50 倍。
 
 \`\`\`
 $TIMER_RAW

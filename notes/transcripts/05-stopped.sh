@@ -11,8 +11,8 @@ server_log >/dev/null  # shown by 05-idle
 
 cmd '../notes/scripts/idle.sh $PORT 4 &'
 wait_log 'accepted from port'  # what a student's typing takes: the worker holds the connection
-cmd 'kill -STOP $W0; sleep 4; kill -CONT $W0'
-cmd 'wait $!'
+# One command line, so that the background client's report comes after it, as on a terminal.
+cmd 'kill -STOP $W0; sleep 4; kill -CONT $W0; wait $!'
 wait_log ': closed$'
 part log
 server_log

@@ -118,6 +118,44 @@ STRONG_RE = re.compile(r"\*\*(\S(?:[^*]*?\S)?)\*\*")
 EM_RE = re.compile(r"(?<![*\\])\*(\S(?:[^*]*?\S)?)\*(?!\*)")
 
 
+CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)((?:(?!\n\s*\n).)+?)(?<!`)\1(?!`)", re.S)
+
+
+def html_code(match):
+    """A code span that holds a quote, as <code>: Doxygen ends such a span early
+    (`printf 'x'`). In HTML it would read \\ and @ as its commands, so those are escaped."""
+    body = " ".join(match.group(2).split("\n")) if "'" in match.group(2) else None
+    if body is None:
+        return match.group(0)
+    body = body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char, escaped in (("\\", "\\\\"), ("@", "\\@"), ("*", "\\*"), ("_", "\\_")):
+        body = body.replace(char, escaped)
+    return f"<code>{body}</code>"
+
+
+def code_spans(text):
+    """The code spans of a page that Doxygen would break, as HTML (see html_code)."""
+    chunks, fence, current = [], None, []
+    for line in text.split("\n"):
+        m = FENCE_RE.match(line)
+        if fence or m:
+            if not fence:
+                chunks.append(("text", current))
+                current = []
+                fence = m.group(1)
+            elif m and m.group(1).startswith(fence):
+                fence = None
+            chunks.append(("code", [line]))
+        else:
+            current.append(line)
+    chunks.append(("text", current))
+    out = []
+    for kind, lines in chunks:
+        block = "\n".join(lines)
+        out.append(CODE_SPAN_RE.sub(html_code, block) if kind == "text" else block)
+    return "\n".join(part for (_, lines), part in zip(chunks, out) if lines)
+
+
 def cjk_emphasis(text):
     """`**粗体**` and `*强调*` as HTML: Doxygen, like CommonMark, does not take a `*` next to a
     Chinese character or full-width punctuation for emphasis. Code spans and blocks are kept."""
@@ -155,6 +193,7 @@ def main(notes_dir, out_dir):
             text = language_link(text, rel, notes_dir)
             if rel.startswith("zh/"):
                 text = cjk_emphasis(text)
+            text = code_spans(text)
             open(os.path.join(out_dir, flat_name(rel)), "w", encoding="utf-8").write(text)
     return 0
 

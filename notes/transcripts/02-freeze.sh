@@ -10,6 +10,9 @@ cd "$REPO/stage2_processpool"
 part clients
 cmd 'kill -STOP $W0'
 wait_for 5 stopped
+# The stated tolerance: a loaded machine adds up to 0.2 s to each time (see the lecture's text).
+mask '^took 0\.[2-4] s$' 'took 0.2 s'
+mask '^took 0\.[01] s$' 'took 0.0 s'
 cmd '../notes/scripts/ch2-connect.sh $PORT'
 wait_log 'has not answered'
 cmd '../notes/scripts/ch2-connect.sh $PORT'

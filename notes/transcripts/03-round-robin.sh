@@ -5,42 +5,19 @@ source "$REPO/notes/transcripts/lib.sh"
 mask 'from port \d+' 'from port N'   # the client's ephemeral port
 cd "$REPO/stage3_round_robin"
 
-shown=0
-# parent_log: the parent's lines among those logged since the last call.
-parent_log() {
-    local total
-    total=$(wc -l <"$LOG")
-    sed -n "$((shown + 1)),${total}p" "$LOG" >"$TRANSCRIPT_DIR/new"
-    shown=$total
-    grep '^\[parent ' "$TRANSCRIPT_DIR/new" || true
-}
-
-# stats_twice PID: a worker that has answered SIGUSR1 twice has finished the loop turn that read
-# any wake-up written before the first signal (RoundRobin.DeadWorkerIsSkipped waits the same way).
-stats_twice() {
-    local before
-    before=$(grep -c "^\[worker [0-9]* $1\] stats:" "$LOG" || true)
-    kill -USR1 "$1"
-    wait_log "^\[worker [0-9]* $1\] stats:" $((before + 1))
-    kill -USR1 "$1"
-    wait_log "^\[worker [0-9]* $1\] stats:" $((before + 2))
-}
-
-serve stage3_round_robin -p 0 -w 3 -v
-wait_log '\] started$' 3
-name_workers
+serve_pool 3 stage3_round_robin -p 0 -w 3 -v
 say '$ ./server -p 0 -w 3 -v'
 grep '^listening on ' "$LOG"
 grep '^\[parent ' "$LOG"
 grep '\] started$' "$LOG" | sort   # the workers start in any order
-shown=$(wc -l <"$LOG")
+server_log >/dev/null
 
 part clients
 cmd 'for i in 1 2 3 4 5; do nc -N 127.0.0.1 $PORT </dev/null; done'
 
 part choices
 wait_log '\] connection -> worker' 5   # the parent logs after its write: maybe after the banner
-parent_log
+server_log_of '^\[parent '
 
 part worker0
 wait_log "^\[worker 0 $W0\] fd [0-9]+: closed" 2   # logged after the close that ends nc
@@ -56,4 +33,4 @@ cmd 'kill -USR1 $P'
 wait_log '^\[parent [0-9]+\] stats:'
 
 part killed-log
-parent_log
+server_log_of '^\[parent '

@@ -3,9 +3,7 @@ source "$REPO/notes/transcripts/lib.sh"
 cd "$REPO/stage5_timer_wheel"
 mask 'accepted from port [0-9]+' 'accepted from port N'
 
-serve stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
-wait_log '\] started$'
-name_workers
+serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
 say '$ ./server -p 0 -w 1 -t 2 -v -r www'
 # The worker's "started" may come before the parent's line: shown in one order.
 server_log >"$TRANSCRIPT_DIR/start"

@@ -3,9 +3,7 @@
 source "$REPO/notes/transcripts/lib.sh"
 cd "$REPO/stage5_timer_wheel"
 
-serve stage5_timer_wheel -p 0 -w 1 -t 2 -r www
-wait_log '\] started$'
-name_workers
+serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 -r www
 part server
 say '$ ./server -p 0 -w 1 -t 2 -r www'
 server_log >"$TRANSCRIPT_DIR/start"

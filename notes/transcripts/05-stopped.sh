@@ -4,9 +4,7 @@ source "$REPO/notes/transcripts/lib.sh"
 cd "$REPO/stage5_timer_wheel"
 mask 'accepted from port [0-9]+' 'accepted from port N'
 
-serve stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
-wait_log '\] started$'
-name_workers
+serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
 server_log >/dev/null  # shown by 05-idle
 
 cmd '../notes/scripts/idle.sh $PORT 4 &'

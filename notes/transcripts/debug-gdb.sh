@@ -15,6 +15,8 @@ gdb() {
 unset DEBUGINFOD_URLS
 mask '0x[0-9a-f]{4,}' 'ADDR'
 mask '/(usr/)?lib/[a-z0-9_]+-linux-gnu/' 'LIB/'
+# ps pads its PID column to the width of the largest pid: show it unpadded.
+mask '^ +(PID S COMMAND|\d+ \w \S+)$' '\1'
 
 serve stage2_processpool -p 0 -w 2
 wait_log '^\[worker [0-9]+ [0-9]+\] started$' 2

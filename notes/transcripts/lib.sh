@@ -139,3 +139,31 @@ tty_exit() {
 # asleep [PID]: that process (default: the server) sleeps (state S), for our servers: waits in
 # epoll_wait, its turn done.
 asleep() { [[ $(awk '{print $3}' "/proc/${1:-$P}/stat" 2>/dev/null) == S ]]; }
+
+# server_log_of REGEX: like server_log, but only the lines that match (one process's lines come
+# in order; several processes' lines interleave differently on every run).
+server_log_of() {
+    server_log >"$TRANSCRIPT_DIR/new"  # not in a pipeline: server_log must count what it showed
+    grep -E -- "$1" "$TRANSCRIPT_DIR/new" || true
+}
+
+# stats_twice PID: a worker that has answered SIGUSR1 twice has finished the loop turn that read
+# any wake-up written before the first signal (RoundRobin.DeadWorkerIsSkipped waits the same way).
+stats_twice() {
+    local before
+    before=$(grep -c "^\[worker [0-9]* $1\] stats:" "$LOG" || true)
+    kill -USR1 "$1"
+    wait_log "^\[worker [0-9]* $1\] stats:" $((before + 1))
+    kill -USR1 "$1"
+    wait_log "^\[worker [0-9]* $1\] stats:" $((before + 2))
+}
+
+# serve_pool WORKERS STAGE_DIR ARGS...: serve, then wait until the WORKERS workers have started
+# and name them W0, W1, ...
+serve_pool() {
+    local workers="$1"
+    shift
+    serve "$@"
+    wait_log '\] started$' "$workers"
+    name_workers
+}

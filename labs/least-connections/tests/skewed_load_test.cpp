@@ -37,9 +37,10 @@ std::vector<long> open_per_worker(const ServerProcess& server) {
 }
 
 /**
- * Waits until the workers hold exactly @p expected. A worker counts a close before it can
- * print the stats line that shows it, and it reports the close to the parent at the same
- * moment, so from then on the parent's next hand-out sees it too.
+ * Waits until the workers hold exactly @p expected. A worker writes its open or close report
+ * in the same step as it counts the connection, so before the stats line that shows it; the
+ * next client connects after that, and epoll gives the parent the channel (ready first) before
+ * the listening socket: the parent's next hand-out sees the report.
  */
 bool settled(const ServerProcess& server, const std::vector<long>& expected) {
   return harness::wait_until([&] { return open_per_worker(server) == expected; });

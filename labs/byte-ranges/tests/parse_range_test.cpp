@@ -67,9 +67,10 @@ TEST(ParseRange, UnsatisfiableWhenItStartsAtOrPastTheEnd) {
 
 TEST(ParseRange, InvalidOrUnknownRangesAreIgnored) {
   for (const char* value :
-       {"", "bytes", "bytes=", "bytes=-", "bytes=5-2", "bytes=a-b", "bytes=1-x", "bytes=x-1",
-        "bytes=--1", "bytes=1--2", "bytes=1-2-3", "bytes=+1-2", "bytes=1-+2", "bytes=0x10-20",
-        "bytes 0-1", "bytes:0-1", "=0-1", "items=0-1", "bytesx=0-1", "byte=0-1"}) {
+       {"",           "bytes",         "bytes=",    "bytes=-",    "bytes=5-2",   "bytes=a-b",
+        "bytes=1-x",  "bytes=x-1",     "bytes=--1", "bytes=1--2", "bytes=1-2-3", "bytes=+1-2",
+        "bytes=1-+2", "bytes=0x10-20", "bytes 0-1", "bytes:0-1",  "=0-1",        "items=0-1",
+        "bytesx=0-1", "byte=0-1"}) {
     EXPECT_EQ(answer(value, 1000), "whole") << "Range: " << value;
   }
 }

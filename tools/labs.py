@@ -101,12 +101,13 @@ def grade(name, source, label):
     """Build source and its grader, run it; return (passed, failed)."""
     conf = read_conf(name)
     print(f"=== grading lab {name} ({label}: {os.path.relpath(source, ROOT)})", flush=True)
-    if subprocess.run(["make", "--no-print-directory", "-s", "-C", source]).returncode != 0:
+    if subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}", "-C",
+                       source]).returncode != 0:
         print(f"lab {name}: the server does not build")
         return 0, 1
     out = os.path.join(BUILD, f"{name}-{label}", "grader")
     tests = [os.path.join(ROOT, t) for t in conf["tests"]]
-    build = subprocess.run(["make", "--no-print-directory", "-s", "-C",
+    build = subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}", "-C",
                             os.path.join(ROOT, "tests"), "grader", f"SRC={source}",
                             f"GRADER_TESTS={' '.join(tests)}",
                             f"GRADER_STAGE={conf['chapter']}", f"GRADER_OUT={out}"])

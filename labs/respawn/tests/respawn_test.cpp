@@ -134,6 +134,34 @@ TEST(Respawn, AKilledWorkerIsReplacedInItsSlotAndServes) {
   }
 }
 
+// The usual end of a hung worker: someone kills it. The parent had found it silent and skipped
+// it; its successor starts afresh and is handed connections at once, as worker 0 is in chapter 2.
+TEST(Respawn, AHungWorkerThatIsKilledIsReplacedByOneThatServes) {
+  ServerProcess server(with_workers(2));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  ASSERT_EQ(harness::wait_for_workers(server, 2).size(), 2u) << server.stderr_text();
+  const pid_t hung = wait_for_incarnation(server, 0, 1);
+  const pid_t worker1 = wait_for_incarnation(server, 1, 1);
+  ASSERT_EQ(kill(hung, SIGSTOP), 0);
+  ASSERT_TRUE(harness::wait_until([&] { return harness::process_state(hung) == 'T'; }));
+  {
+    Client client(server.port());  // passed on to worker 1 after the answer deadline
+    EXPECT_EQ(client.read_line(Millis(2000)), banner(1, worker1)) << server.stderr_text();
+  }
+  ASSERT_TRUE(
+      server.wait_for_stderr("worker 0 (pid " + std::to_string(hung) + ") has not answered"))
+      << server.stderr_text();
+  ASSERT_TRUE(kill_worker(server, hung));
+
+  const pid_t fresh = wait_for_incarnation(server, 0, 2);
+  ASSERT_GT(fresh, 0) << "worker 0 was not respawned\n" << server.stderr_text();
+  for (int i = 0; i < 2; ++i) {
+    Client client(server.port());
+    EXPECT_EQ(client.read_line(Millis(2000)), banner(0, fresh)) << "connection " << i << "\n"
+                                                                << server.stderr_text();
+  }
+}
+
 // With every worker dead the parent does not give up (chapter 2's does): it respawns each in its
 // own slot. Each new worker is wired to the parent: freeze worker 0, then worker 1, and the next
 // connection goes, after the chapter's answer deadline, to the next slot.
@@ -194,6 +222,15 @@ std::string listed(const std::multiset<std::string>& targets) {
   return text;
 }
 
+/** " PID (state S)" for each of @p pids that still exists, for a failure message. */
+std::string still_there(const std::vector<pid_t>& pids) {
+  std::string text;
+  for (pid_t pid : pids)
+    if (harness::pid_exists(pid))
+      text += " " + std::to_string(pid) + " (state " + harness::process_state(pid) + ")";
+  return text;
+}
+
 // The new worker is set up as the first ones were: the listening socket and its own end of its
 // channel, nothing of the parent's (its epoll set, its signal pipe, its ends of the channels).
 // Worker 1 is the middle slot: when it is forked again, there are channels on both sides of it.
@@ -234,8 +271,9 @@ TEST(Respawn, ARespawnedWorkerHoldsWhatTheFirstOnesHeldAndExitsWithTheParent) {
         harness::reap_adopted_children();
         return std::none_of(workers.begin(), workers.end(), harness::pid_exists);
       },
-      Millis(2000)))
-      << "a worker outlived its parent by more than 2 s";
+      Millis(3000)))
+      << "a worker outlived its parent by more than 3 s:" << still_there(workers) << "\n"
+      << server.stderr_text();
 }
 
 // A worker that keeps dying at start-up is respawned later and later (100, 200, 400, 800 ms).
@@ -266,8 +304,8 @@ TEST(Respawn, ACrashLoopBacksOffWithoutSpinningWhileTheOtherWorkerServes) {
     EXPECT_LT(took, delays_ms[k] + 600) << "respawn " << k + 1 << " came too late";
   }
   const double cpu = harness::cpu_seconds(server.pid()) - cpu_before;
-  EXPECT_LT(cpu, 0.25) << "the parent used " << cpu << " s of CPU in " << since(loop_start).count()
-                       << " ms of crash loop";
+  EXPECT_LT(cpu, 0.1) << "the parent used " << cpu << " s of CPU in " << since(loop_start).count()
+                      << " ms of crash loop";
 }
 
 // A stop cancels a respawn that is waiting: SIGTERM during an 800 ms back-off ends the server at
@@ -289,18 +327,25 @@ TEST(Respawn, SigtermDuringABackOffStopsAtOnceAndRespawnsNothing) {
       << "a process of the server outlived it";
 }
 
-// The back-off is for workers that cannot start. One that lived past 1 s was fine until it died:
-// it is replaced at once, and its slot counts failures from zero again.
-TEST(Respawn, AWorkerThatLivedPastOneSecondIsReplacedAtOnceAndResetsTheBackOff) {
+// The back-off is for workers that cannot start: one that dies within 1 s of its fork failed at
+// start-up (here, one that lived 0.5 s). One that lived longer (1.2 s) was fine until it died: it
+// is replaced at once, and its slot counts failures from zero again.
+TEST(Respawn, AWorkerThatLivedOneSecondIsReplacedAtOnceAndResetsTheBackOff) {
   ServerProcess server(with_workers(2));
   ASSERT_TRUE(server.ready()) << server.stderr_text();
   ASSERT_EQ(harness::wait_for_workers(server, 2).size(), 2u) << server.stderr_text();
-  ASSERT_TRUE(crash_loop(server, 0, 3)) << server.stderr_text();  // 3 in a row: 800 ms next
+  ASSERT_TRUE(crash_loop(server, 0, 2)) << server.stderr_text();
+  // The condition in the two sleeps is the worker's age itself: there is nothing to poll for.
+  const pid_t short_lived = wait_for_incarnation(server, 0, 3, Millis(3000));
+  std::this_thread::sleep_for(Millis(500));
+  ASSERT_TRUE(kill_worker(server, short_lived)) << server.stderr_text();
+  EXPECT_TRUE(server.wait_for_stderr(back_off_line(0, 3, 400)))
+      << "a worker that died 0.5 s after its fork failed at start-up\n"
+      << server.stderr_text();
+
   const pid_t survivor = wait_for_incarnation(server, 0, 4, Millis(3000));
   ASSERT_GT(survivor, 0) << server.stderr_text();
-  // The condition is the worker's age itself: there is nothing to poll for.
   std::this_thread::sleep_for(Millis(1200));
-
   const auto killed_at = Clock::now();
   ASSERT_TRUE(kill_worker(server, survivor));
   const pid_t successor = wait_for_incarnation(server, 0, 5, Millis(3000));
@@ -397,7 +442,7 @@ TEST(Respawn, AFailedForkIsLoggedAndRetriedAfterTheBackOff) {
   EXPECT_GE(since(killed_at), Millis(630)) << server.stderr_text();
   EXPECT_FALSE(server.wait_for_stderr(failed, 4, Millis(0))) << "retried too soon";
   const double cpu = harness::cpu_seconds(server.pid()) - cpu_before;
-  EXPECT_LT(cpu, 0.25) << "the parent used " << cpu << " s of CPU";
+  EXPECT_LT(cpu, 0.1) << "the parent used " << cpu << " s of CPU";
   EXPECT_FALSE(server.wait_exit(Millis(0)).has_value()) << server.stderr_text();
   EXPECT_TRUE(harness::children_of(server.pid()).empty());
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""The Chinese edition (notes/zh/, README.zh.md) cannot drift from the English one.
+"""The Chinese edition (notes/zh/, README.zh.md, labs/*/README.zh.md) cannot drift from the
+English one.
 
     tools/check_editions.py                check every page that exists in both languages
     tools/check_editions.py --stamp PAGE   after translating, record which English text PAGE
                                            (a Chinese page) now says the same as
     tools/check_editions.py --self-test    prove that each check can fail
 
-For each pair (notes/X.md and notes/zh/X.md; README.md and README.zh.md) it requires:
+For each pair (notes/X.md and notes/zh/X.md; README.md and README.zh.md, also of each lab) it
+requires:
   - the same code excerpts and quoted diffs, in the same order, byte for byte;
   - the same manifest (marker and table);
   - the same transcripts (markers, in the same order: tools/transcripts.py fills both);
@@ -41,6 +43,10 @@ def pairs(root):
     found = []
     if os.path.exists(os.path.join(root, "README.zh.md")):
         found.append(("README.md", "README.zh.md"))
+    labs = os.path.join(root, "labs")
+    for lab in sorted(os.listdir(labs)) if os.path.isdir(labs) else []:
+        if os.path.exists(os.path.join(labs, lab, "README.zh.md")):
+            found.append((f"labs/{lab}/README.md", f"labs/{lab}/README.zh.md"))
     zh_dir = os.path.join(root, "notes", "zh")
     for folder, _, names in sorted(os.walk(zh_dir)):
         for name in sorted(names):

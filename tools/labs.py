@@ -97,12 +97,14 @@ def solution_tree(name, conf):
     return tree
 
 
-def grade(name, source, label):
-    """Build source and its grader, run it; return (passed, failed)."""
+def grade(name, source, label, quiet=False):
+    """Build source and its grader, run it; return (passed, failed). Quiet: the compiler's and
+    the tests' output is not shown (CI's run of an untouched starting point, meant to fail)."""
+    hush = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else {}
     conf = read_conf(name)
     print(f"=== grading lab {name} ({label}: {os.path.relpath(source, ROOT)})", flush=True)
     if subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}", "-C",
-                       source]).returncode != 0:
+                       source], **hush).returncode != 0:
         print(f"lab {name}: the server does not build")
         return 0, 1
     out = os.path.join(BUILD, f"{name}-{label}", "grader")
@@ -110,7 +112,7 @@ def grade(name, source, label):
     build = subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}", "-C",
                             os.path.join(ROOT, "tests"), "grader", f"SRC={source}",
                             f"GRADER_TESTS={' '.join(tests)}",
-                            f"GRADER_STAGE={conf['chapter']}", f"GRADER_OUT={out}"])
+                            f"GRADER_STAGE={conf['chapter']}", f"GRADER_OUT={out}"], **hush)
     if build.returncode != 0:
         print(f"lab {name}: the grader does not compile against {os.path.relpath(source, ROOT)}")
         return 0, 1
@@ -120,7 +122,7 @@ def grade(name, source, label):
     env = {k: v for k, v in os.environ.items() if k != "SERVER"}
     try:
         subprocess.run([out, f"--gtest_output=xml:{report}", "--gtest_brief=1"], env=env,
-                       timeout=GRADER_TIMEOUT)
+                       timeout=GRADER_TIMEOUT, **hush)
     except subprocess.TimeoutExpired:
         print(f"lab {name}: the grader did not finish in {GRADER_TIMEOUT} s")
     if not os.path.exists(report):
@@ -157,7 +159,8 @@ def cmd_ci():
         start = os.path.join(BUILD, "start-" + name)
         shutil.rmtree(start, ignore_errors=True)
         copy_stage(conf["start"], start)
-        passed, failed = grade(name, start, "start")
+        passed, failed = grade(name, start, "start", quiet=True)
+        print(f"lab {name}: the untouched starting point: {passed} passed, {failed} failed")
         if not failed:
             problems.append(f"lab {name}: the untouched starting point passes its grader "
                             "(a grader that cannot fail)")

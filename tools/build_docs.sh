@@ -3,7 +3,7 @@
 #
 #   build/docs/index.html          front page: notes/README.md (the course map) plus a generated
 #                                  table linking every stage's code documentation
-#   build/docs/md_notes_*.html     every notes/**/*.md as a page (figures copied to figures/;
+#   build/docs/md_notes_*.html     every notes/**/*.md and lab handout as a page (figures copied to figures/;
 #                                  notes/deep/x.md becomes the page of deep-x.md)
 #   build/docs/stageN_x/index.html one Doxygen run per stage, so the same class name in several
 #                                  stages never clashes

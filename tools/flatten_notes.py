@@ -19,6 +19,7 @@ import os
 import re
 import sys
 
+LAB_PAGE_RE = re.compile(r"^labs/([\w-]+/)?README(\.zh)?\.md$")
 LINK_RE = re.compile(r"(\]\()([^)#\s]*)(#[^)\s]*)?\)")
 ANCHOR_RE = re.compile(r'<a id="([^"]+)"></a>')
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -59,7 +60,10 @@ def rewrite_link(target, page_dir, notes_dir):
         if rel.endswith(".md"):
             return flat_name(rel)
         return rel  # figures/x.svg and the like: copied beside the pages
-    return "../" + os.path.relpath(full, os.path.dirname(notes_dir))
+    repo_rel = os.path.relpath(full, os.path.dirname(notes_dir))
+    if LAB_PAGE_RE.match(repo_rel):
+        return flat_name(repo_rel)  # a lab's handout is a page of the site too
+    return "../" + repo_rel
 
 
 def link(match, page_dir, notes_dir, own_flat):
@@ -177,24 +181,39 @@ def cjk_emphasis(text):
     return "\n".join(out)
 
 
-def main(notes_dir, out_dir):
-    notes_dir = os.path.abspath(notes_dir)
-    os.makedirs(out_dir, exist_ok=True)
+def pages(notes_dir):
+    """(path, flat name) of every page: notes/**/*.md, and the labs' handouts (labs-x-README.md)."""
+    found = []
     for folder, dirs, files in os.walk(notes_dir):
         dirs[:] = sorted(d for d in dirs if d not in ("transcripts", "scripts", "figures"))
         for name in sorted(files):
-            if not name.endswith(".md"):
-                continue
-            path = os.path.join(folder, name)
-            text = open(path, encoding="utf-8").read()
-            rel = os.path.relpath(path, notes_dir)
-            text = with_anchors(text, flat_name(rel))
-            text = LINK_RE.sub(lambda m: link(m, folder, notes_dir, flat_name(rel)), text)
-            text = language_link(text, rel, notes_dir)
-            if rel.startswith("zh/"):
-                text = cjk_emphasis(text)
-            text = code_spans(text)
-            open(os.path.join(out_dir, flat_name(rel)), "w", encoding="utf-8").write(text)
+            if name.endswith(".md"):
+                path = os.path.join(folder, name)
+                found.append((path, flat_name(os.path.relpath(path, notes_dir))))
+    root = os.path.dirname(notes_dir)
+    for folder, dirs, files in os.walk(os.path.join(root, "labs")):
+        dirs[:] = sorted(d for d in dirs if d not in ("work", "solutions", "tests"))
+        for name in sorted(files):
+            repo_rel = os.path.relpath(os.path.join(folder, name), root)
+            if LAB_PAGE_RE.match(repo_rel):
+                found.append((os.path.join(root, repo_rel), flat_name(repo_rel)))
+    return found
+
+
+def main(notes_dir, out_dir):
+    notes_dir = os.path.abspath(notes_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    for path, flat in pages(notes_dir):
+        folder = os.path.dirname(path)
+        text = open(path, encoding="utf-8").read()
+        rel = os.path.relpath(path, notes_dir)
+        text = with_anchors(text, flat)
+        text = LINK_RE.sub(lambda m: link(m, folder, notes_dir, flat), text)
+        text = language_link(text, rel, notes_dir)
+        if rel.startswith("zh/") or path.endswith(".zh.md"):
+            text = cjk_emphasis(text)
+        text = code_spans(text)
+        open(os.path.join(out_dir, flat), "w", encoding="utf-8").write(text)
     return 0
 
 

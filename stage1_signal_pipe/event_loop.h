@@ -21,7 +21,9 @@
 
 #include "epoll_set.h"
 #include "log.h"
+#include "net.h"
 #include "sig_pipe.h"
+#include "trace.h"
 #include "unique_fd.h"
 
 /**
@@ -63,8 +65,11 @@ class EventLoop {
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
   void serve(int fd);
-  /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
-  void close_conn(int fd);
+  /**
+   * Destroys (and so closes) the connection on @p fd and resumes a paused accept; @p why is
+   * the reason the trace records ("over": process() said so, "quit": SIGQUIT's graceful stop).
+   */
+  void close_conn(int fd, const char* why);
   /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
   /** SIGQUIT: closes the listening socket and every connection that has nothing left to send. */
@@ -125,6 +130,7 @@ int EventLoop<T>::run() {
   }
   const std::size_t closing = open_count_;
   users_.clear();  // closes every connection
+  TRACE("exit", R"("why":"%s","closed":%zu)", stop_reason_.c_str(), closing);
   log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
   return 0;
 }
@@ -172,24 +178,22 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   }
   ++open_count_;
   ++accepted_;
-  if (verbose()) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
-    log_line("fd %d: accepted from port %u", raw_fd,
-             peer.ss_family == AF_INET ? ntohs(v4->sin_port) : 0u);
-  }
+  TRACE("accept", R"("fd":%d,"port":%u)", raw_fd, peer_port(peer));
+  log_verbose("fd %d: accepted from port %u", raw_fd, peer_port(peer));
 }
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
   // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process()) close_conn(fd);
+  if (!users_[fd]->process()) close_conn(fd, "over");
 }
 
 template <typename T>
-void EventLoop<T>::close_conn(int fd) {
+void EventLoop<T>::close_conn(int fd, const char* why) {
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
+  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   --open_count_;
   log_verbose("fd %d: closed", fd);
   if (!accepting_) {
@@ -236,7 +240,7 @@ void EventLoop<T>::quit() {
   listen_.reset();  // new clients are refused; closing also takes it out of the epoll set
   log_line("got SIGQUIT: finishing %zu connections", open_count_);
   for (std::size_t fd = 0; fd < users_.size(); ++fd)
-    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
+    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd), "quit");
 }
 
 template <typename T>

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "net.h"
 #include "options.h"
+#include "trace.h"
 
 /**
  * Parses the command line, opens the listening socket, prints the ready line, and serves. Runs in
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   set_verbose(options.verbose);
   const std::string role = "pid " + std::to_string(getpid());
   set_log_role(role.c_str());
+  if (!options.trace.empty()) open_trace(options.trace.c_str());
+  set_trace_role("single");
 
   UniqueFd listen_fd = make_listen_socket(options.host, options.port);
   const std::string address = local_address(listen_fd.get());

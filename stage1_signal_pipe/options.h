@@ -12,6 +12,7 @@ struct Options {
   std::string host = "127.0.0.1";  ///< listen address (IPv4 or IPv6 literal)
   std::uint16_t port = 8080;       ///< 0 asks the kernel for a free port
   bool verbose = false;            ///< log every connection and event
+  std::string trace;               ///< --trace: the file events are appended to; empty: off
 };
 
 /**

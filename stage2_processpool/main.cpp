@@ -11,6 +11,7 @@
 #include "net.h"
 #include "options.h"
 #include "processpool.h"
+#include "trace.h"
 
 /**
  * Parses the command line, opens the listening socket, forks the workers, and runs the parent.
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   set_verbose(options.verbose);
   const std::string role = "parent " + std::to_string(getpid());
   set_log_role(role.c_str());
+  if (!options.trace.empty()) open_trace(options.trace.c_str());
+  set_trace_role("parent");
 
   UniqueFd listen_fd = make_listen_socket(options.host, options.port);
   const std::string address = local_address(listen_fd.get());

@@ -13,6 +13,7 @@ struct Options {
   std::uint16_t port = 8080;       ///< 0 asks the kernel for a free port
   int workers = 0;                 ///< worker processes; parse_options sets the number of CPUs
   bool verbose = false;            ///< log every connection and event
+  std::string trace;               ///< --trace: the file events are appended to; empty: off
 };
 
 /**

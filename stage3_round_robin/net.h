@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 
@@ -22,3 +24,6 @@ UniqueFd make_listen_socket(const std::string& host, std::uint16_t port);
  * Called by main() for the ready line.
  */
 std::string local_address(int socket_fd);
+
+/** The peer's TCP port of an accepted connection (0 when not IPv4 or IPv6), for logs and traces. */
+unsigned peer_port(const sockaddr_storage& peer);

@@ -20,6 +20,7 @@
 #include "event_loop.h"
 #include "log.h"
 #include "sig_pipe.h"
+#include "trace.h"
 
 ProcessPool::ProcessPool(UniqueFd listen_fd, int worker_count)
     : listen_(std::move(listen_fd)), all_child_process_(worker_count) {}
@@ -53,6 +54,7 @@ void ProcessPool::start(const WorkerMain& worker_main) {
 void ProcessPool::run_child(UniqueFd channel, const WorkerMain& worker_main) {
   const std::string role = "worker " + std::to_string(process_id_) + " " + std::to_string(getpid());
   set_log_role(role.c_str());
+  set_trace_role("worker", process_id_);
   exit(worker_main(process_id_, std::move(listen_), std::move(channel)));
 }
 
@@ -117,6 +119,7 @@ void ProcessPool::dispatch_connection() {
   if (write(child.channel.get(), &byte, 1) == 1) {
     if (child.unanswered++ == 0) child.owing_since = Clock::now();
     ++dispatched_;
+    TRACE("handoff_sent", R"("worker":%d)", worker);
     log_verbose("connection -> worker %d", worker);
   } else if (errno != EAGAIN) {
     // EPIPE: the worker died and SIGCHLD has not been handled yet. Its byte is lost; the
@@ -153,6 +156,7 @@ void ProcessPool::read_reports(int channel_fd) {
     while ((n = read(channel_fd, reports, sizeof reports)) != 0) {
       if (n == -1 && errno == EINTR) continue;
       if (n == -1) break;  // EAGAIN: drained (0: the worker is gone, and SIGCHLD will say so)
+      TRACE("ack_read", R"("worker":%d,"reports":"%.*s")", i, static_cast<int>(n), reports);
       for (ssize_t r = 0; r < n; ++r) {
         if (reports[r] == static_cast<char>(Report::took) && child.unanswered > 0)
           --child.unanswered;
@@ -186,6 +190,7 @@ void ProcessPool::check_answers() {
     log_line("worker %d (pid %d) has not answered for %lld ms: skipping it until it does", i,
              child.pid, static_cast<long long>(kAnswerDeadline.count()));
     child.silent = true;
+    TRACE("silent", R"("worker":%d)", i);
     went_silent = true;
   }
   if (went_silent) dispatch_connection();  // its wake-up goes to the next available worker
@@ -232,6 +237,9 @@ void ProcessPool::reap_children() {
     for (std::size_t i = 0; i < all_child_process_.size(); ++i) {
       ChildProcess& child = all_child_process_[i];
       if (child.pid != pid) continue;
+      TRACE("reaped", R"("worker":%zu,"child":%d,"status":%d,"signal":"%s")", i, pid,
+            WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+            WIFSIGNALED(status) ? sigabbrev_np(WTERMSIG(status)) : "");
       if (WIFSIGNALED(status))
         log_line("worker %zu (pid %d) killed by SIG%s", i, pid, sigabbrev_np(WTERMSIG(status)));
       else

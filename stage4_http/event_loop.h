@@ -25,7 +25,9 @@
 
 #include "epoll_set.h"
 #include "log.h"
+#include "net.h"
 #include "sig_pipe.h"
+#include "trace.h"
 #include "unique_fd.h"
 
 /** What a worker writes on its channel to the parent, one byte each. */
@@ -91,10 +93,15 @@ class EventLoop {
   void add_conn(UniqueFd fd, const sockaddr_storage& peer);
   /** Lets the connection on @p fd do its I/O; closes it when process() returns false. */
   void serve(int fd, std::uint32_t events);
+  /** The "sent" event: what the shared bytes_sent grew by since @p before, when it grew. */
+  void trace_sent(int fd, std::uint64_t before) const;
   /** Serves again the connections that used their share last turn (see T::has_more()). */
   void resume_connections();
-  /** Destroys (and so closes) the connection on @p fd and resumes a paused accept. */
-  void close_conn(int fd);
+  /**
+   * Destroys (and so closes) the connection on @p fd and resumes a paused accept; @p why is
+   * the reason the trace records ("over": process() said so, "quit": SIGQUIT's graceful stop).
+   */
+  void close_conn(int fd, const char* why);
   /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
   /** SIGQUIT: stops accepting and closes every connection that has nothing left to send. */
@@ -166,6 +173,7 @@ int EventLoop<T>::run() {
   }
   const std::size_t closing = open_count_;
   users_.clear();  // closes every connection
+  TRACE("exit", R"("why":"%s","closed":%zu)", stop_reason_.c_str(), closing);
   log_line("%s: closed %zu connections, exiting", stop_reason_.c_str(), closing);
   return 0;
 }
@@ -191,8 +199,10 @@ void EventLoop<T>::take_notifications() {
     if (errno == EINTR) continue;
     break;  // EAGAIN: drained
   }
+  TRACE("handoff_read", R"("wakeups":%zu)", wakeups);
   set_accepting(accept_all());
   report(Report::took, wakeups);
+  TRACE("ack_sent", R"("took":%zu)", wakeups);
 }
 
 // A response needs a second fd for its file: an eighth of the table (at least 16) stays free for
@@ -252,21 +262,28 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   }
   ++open_count_;
   ++accepted_;
-  if (verbose()) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
-    log_line("fd %d: accepted from port %u", raw_fd,
-             peer.ss_family == AF_INET ? ntohs(v4->sin_port) : 0u);
-  }
+  TRACE("accept", R"("fd":%d,"port":%u)", raw_fd, peer_port(peer));
+  log_verbose("fd %d: accepted from port %u", raw_fd, peer_port(peer));
 }
 
 template <typename T>
 void EventLoop<T>::serve(int fd, std::uint32_t events) {
   // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process(events))
-    close_conn(fd);
+  const std::uint64_t sent_before = shared_.bytes_sent;  // the trace's bytes of this turn
+  const bool open = users_[fd]->process(events);
+  if (tracing()) trace_sent(fd, sent_before);
+  if (!open)
+    close_conn(fd, "over");
   else if (users_[fd]->has_more())
     resume_.push_back(fd);
+}
+
+template <typename T>
+void EventLoop<T>::trace_sent(int fd, std::uint64_t before) const {
+  if (shared_.bytes_sent == before) return;
+  trace_event("sent", R"("fd":%d,"bytes":%llu)", fd,
+              static_cast<unsigned long long>(shared_.bytes_sent - before));
 }
 
 // One more share each. A connection closed meanwhile is skipped by serve(); a new one on a reused
@@ -279,9 +296,10 @@ void EventLoop<T>::resume_connections() {
 }
 
 template <typename T>
-void EventLoop<T>::close_conn(int fd) {
+void EventLoop<T>::close_conn(int fd, const char* why) {
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
+  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   --open_count_;
   log_verbose("fd %d: closed", fd);
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited
@@ -351,7 +369,7 @@ void EventLoop<T>::quit() {
   listen_.reset();  // our copy: the socket closes (new clients are refused) once all let go
   log_line("got SIGQUIT: finishing %zu connections", open_count_);
   for (std::size_t fd = 0; fd < users_.size(); ++fd)
-    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd));
+    if (users_[fd] && !users_[fd]->quit()) close_conn(static_cast<int>(fd), "quit");
 }
 
 template <typename T>

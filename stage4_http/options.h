@@ -14,6 +14,7 @@ struct Options {
   int workers = 0;                 ///< worker processes; parse_options sets the number of CPUs
   std::string root;                ///< document root; parse_options sets "www next to the binary"
   bool verbose = false;            ///< log every connection and event
+  std::string trace;               ///< --trace: the file events are appended to; empty: off
 };
 
 /**

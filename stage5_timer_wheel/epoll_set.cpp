@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "sig_pipe.h"
+#include "trace.h"
 
 void EpollSet::create() {
   epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
@@ -26,6 +27,8 @@ bool EpollSet::watch(int fd, std::uint32_t events) {
 bool EpollSet::unwatch(int fd) { return epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) == 0; }
 
 int EpollSet::wait(epoll_event* events, int max, int timeout_ms) {
-  const int n = epoll_wait(epoll_.get(), events, max, timeout_ms);
-  return n == -1 && errno == EINTR ? 0 : n;
+  int n = epoll_wait(epoll_.get(), events, max, timeout_ms);
+  if (n == -1 && errno == EINTR) n = 0;
+  TRACE("wake", R"("events":%d)", n);
+  return n;
 }

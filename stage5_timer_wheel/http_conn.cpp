@@ -14,6 +14,7 @@
 
 #include "http_response.h"
 #include "log.h"
+#include "trace.h"
 
 std::string HttpShared::stats() const {
   return "requests=" + std::to_string(requests) + " bytes_sent=" + std::to_string(bytes_sent);
@@ -133,6 +134,8 @@ void HttpConn::answer(const HttpRequest& request) {
         status == HttpStatus::moved_permanently ? with_slash(request.target) : std::string();
     append_error(status, is_head, request.minor_version, location);
   }
+  TRACE("request", R"("fd":%d,"method":"%s","target":%s,"status":%d)", fd_.get(),
+        is_head ? "HEAD" : "GET", json_string(request.target).c_str(), static_cast<int>(status));
   log_verbose("%s -> %d", request.target.c_str(), static_cast<int>(status));
 }
 
@@ -140,6 +143,7 @@ void HttpConn::answer(const HttpRequest& request) {
 void HttpConn::refuse(HttpStatus status) {
   begin_response(false);
   append_error(status, parser_.is_head(), 1, {});
+  TRACE("request", R"("fd":%d,"status":%d)", fd_.get(), static_cast<int>(status));
   log_verbose("(bad request) -> %d", static_cast<int>(status));
 }
 

@@ -15,6 +15,7 @@
 #include "options.h"
 #include "path_resolve.h"
 #include "processpool.h"
+#include "trace.h"
 
 /**
  * Refuses to start (exit 1) when RLIMIT_NOFILE leaves a worker no descriptor for the file it
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   set_verbose(options.verbose);
   const std::string role = "parent " + std::to_string(getpid());
   set_log_role(role.c_str());
+  if (!options.trace.empty()) open_trace(options.trace.c_str());
+  set_trace_role("parent");
 
   UniqueFd listen_fd = make_listen_socket(options.host, options.port);
   const std::string address = local_address(listen_fd.get());

@@ -21,13 +21,14 @@ namespace {
 constexpr int kMaxWorkers = 256;
 
 const char kUsage[] =
-    "usage: server [-H ADDR] [-p PORT] [-w N] [-r DIR] [-t SEC] [-v] [-h]\n"
+    "usage: server [-H ADDR] [-p PORT] [-w N] [-r DIR] [-t SEC] [-v] [--trace FILE] [-h]\n"
     "  -H, --host ADDR     listen address (default 127.0.0.1)\n"
     "  -p, --port PORT     TCP port, 0 = pick a free one (default 8080)\n"
     "  -w, --workers N     worker processes, 1..256 (default: number of CPUs)\n"
     "  -r, --root DIR      document root (default: www next to the binary)\n"
     "  -t, --timeout SEC   idle timeout, 1..86400 (default 60)\n"
     "  -v, --verbose       log every connection and event (default: lifecycle only)\n"
+    "      --trace FILE    append one JSON line per event to FILE (see notes/tracing.md)\n"
     "  -h, --help          show this help\n";
 
 /** Prints "server: MESSAGE 'VALUE'" and the --help hint to stderr, then exits 2 (usage error). */
@@ -97,6 +98,7 @@ const option kLongOptions[] = {
     {"root", required_argument, nullptr, 'r'},
     {"timeout", required_argument, nullptr, 't'},
     {"verbose", no_argument, nullptr, 'v'},
+    {"trace", required_argument, nullptr, 'T'},  // long only: -t is --timeout from chapter 5
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
@@ -142,6 +144,10 @@ Options parse_options(int argc, char** argv) {
         break;
       case 'v':
         options.verbose = true;
+        break;
+      case 'T':
+        if (optarg[0] == '\0') usage_error("--trace needs a file name, not", optarg);
+        options.trace = optarg;
         break;
       case 'h':
         fputs(kUsage, stdout);

@@ -15,6 +15,7 @@ struct Options {
   std::string root;                ///< document root; parse_options sets "www next to the binary"
   int timeout = 60;                ///< seconds a connection may go without progress
   bool verbose = false;            ///< log every connection and event
+  std::string trace;               ///< --trace: the file events are appended to; empty: off
 };
 
 /**

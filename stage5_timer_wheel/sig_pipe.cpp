@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "trace.h"
 
 namespace {
 
@@ -28,6 +29,7 @@ bool g_blocked = false;
 
 /** The handler installed by add_sig(): runs in whichever process receives the signal. */
 void sig_handler(int sig) {
+  if (tracing()) trace_signal_caught(sig);  // async-signal-safe, keeps errno: see trace.cpp
   if (g_waiting[sig]) return;  // its byte is still in the pipe; the loop has yet to act on it
   // write() may change errno, and the code we interrupted may be about to read errno.
   const int saved_errno = errno;
@@ -103,6 +105,7 @@ std::size_t read_signals(int sig_pipe_read_fd, int* signals, std::size_t capacit
     // From now on a new signal writes a new byte: it came after this one, so it asks for the
     // action again. One that came before (while the byte waited) is served by this action.
     g_waiting[bytes[i]] = 0;
+    TRACE("signal_read", R"("sig":"%s")", trace_signal_name(bytes[i]));
     signals[count++] = bytes[i];
   }
   return count;

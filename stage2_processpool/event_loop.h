@@ -183,8 +183,8 @@ void EventLoop<T>::take_notifications() {
   }
   TRACE("handoff_read", R"("wakeups":%zu)", wakeups);
   set_accepting(accept_all());
+  TRACE("ack_sent", R"("took":%zu)", wakeups);  // before: the parent may read it at once
   report(Report::took, wakeups);
-  TRACE("ack_sent", R"("took":%zu)", wakeups);
 }
 
 // Accept until EAGAIN: with one accept per notification, connections whose notifications

@@ -243,8 +243,8 @@ void EventLoop<T>::take_notifications() {
   }
   TRACE("handoff_read", R"("wakeups":%zu)", wakeups);
   set_accepting(accept_all());
+  TRACE("ack_sent", R"("took":%zu)", wakeups);  // before: the parent may read it at once
   report(Report::took, wakeups);
-  TRACE("ack_sent", R"("took":%zu)", wakeups);
 }
 
 // A response needs a second fd for its file: an eighth of the table (at least 16) stays free for

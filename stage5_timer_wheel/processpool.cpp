@@ -116,10 +116,11 @@ void ProcessPool::dispatch_connection() {
   if (worker < 0) return;
   ChildProcess& child = all_child_process_[worker];
   const char byte = 1;
+  // Traced before the write: once the byte is in, the worker may act before we read the clock.
+  TRACE("handoff_sent", R"("worker":%d)", worker);
   if (write(child.channel.get(), &byte, 1) == 1) {
     if (child.unanswered++ == 0) child.owing_since = Clock::now();
     ++dispatched_;
-    TRACE("handoff_sent", R"("worker":%d)", worker);
     log_verbose("connection -> worker %d", worker);
   } else if (errno != EAGAIN) {
     // EPIPE: the worker died and SIGCHLD has not been handled yet. Its byte is lost; the

@@ -21,7 +21,7 @@ bool trace_detail::g_on = false;
 
 namespace {
 int g_trace_fd = -1;
-// The part of every line that names the process: "\"pid\":4713,\"role\":\"worker\",\"worker\":2".
+// The part of every line that names the process: "\"pid\":4713,\"role\":\"worker\",\"id\":2".
 // Written by set_trace_role() while no handler of ours can run, read by the handler.
 char g_who[80] = "";
 unsigned long g_lost = 0;  // lines the file did not take, said in the next line that it takes
@@ -89,7 +89,7 @@ void open_trace(const char* path) {
 
 void set_trace_role(const char* role, int worker) {
   if (worker >= 0)
-    snprintf(g_who, sizeof g_who, "\"pid\":%d,\"role\":\"%s\",\"worker\":%d", getpid(), role, worker);
+    snprintf(g_who, sizeof g_who, "\"pid\":%d,\"role\":\"%s\",\"id\":%d", getpid(), role, worker);
   else
     snprintf(g_who, sizeof g_who, "\"pid\":%d,\"role\":\"%s\"", getpid(), role);
   g_lost = 0;  // a worker's count starts with the worker

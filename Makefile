@@ -21,7 +21,7 @@ JOBS := $(if $(findstring j,$(firstword $(MAKEFLAGS)))$(findstring -j,$(MAKEFLAG
 RUN_STAGE := $(if $(STAGE),$(STAGE),$(NEWEST))
 
 .PHONY: all test run docs clean diff check-stages bench fuzz prereqs build-prereqs \
-	transcripts check-transcripts labs lab grade check-labs
+	transcripts check-transcripts labs lab grade check-labs trace check-trace
 
 all: build-prereqs
 	@for s in $(STAGES); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
@@ -67,6 +67,16 @@ check-stages:
 	@python3 tools/check_stages.py
 	@python3 tools/check_editions.py --self-test
 	@python3 tools/check_editions.py
+	@$(MAKE) --no-print-directory check-trace
+
+# tools/trace2svg on a fixed trace (CI reaches it through check-stages).
+check-trace:
+	@python3 tests/trace/test_trace2svg.py
+
+# The lecture scenarios traced and drawn: build/trace/*.svg (and *.json for Perfetto).
+trace: all
+	@tools/prereqs.sh class
+	@tools/trace_scenarios.sh
 
 # Labs (labs/): list them, make your copy of one, grade it (SOLUTION=1: the answer key).
 LAB ?=

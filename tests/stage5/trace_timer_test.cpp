@@ -61,6 +61,15 @@ TEST(TraceTimer, IdleConnectionIsClosedByATick) {
             (std::vector<std::string>{"tick", "timer_fired", "close timeout"}))
       << ::testing::PrintToString(story);
   EXPECT_EQ(harness::events_named(trace, "timer_armed").at(0).number("ms"), 1000);
+  // The timer fires inside the tick: the worker's line just before timer_fired is that tick.
+  const int fired = harness::find_event(trace, [](const TraceEvent& e) {
+    return e.ev() == "timer_fired";
+  });
+  ASSERT_GE(fired, 0);
+  int before = fired - 1;
+  while (before >= 0 && trace[before].pid() != trace[fired].pid()) --before;
+  ASSERT_GE(before, 0);
+  EXPECT_EQ(trace[before].ev(), "tick") << trace[before].line;
   // Every tick is the work of a SIGALRM read since the previous tick of the same worker.
   std::map<pid_t, bool> alarm_read;
   for (const TraceEvent& e : trace) {

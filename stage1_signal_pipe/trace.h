@@ -26,8 +26,9 @@ void open_trace(const char* path);
 
 /**
  * Names the calling process in its trace lines ("single", "parent", or "worker" with its
- * number @p worker) and records a "start" event. Called by main(), and by each worker right after
- * fork, before any signal handler of its own is installed.
+ * number @p worker) and records a "start" event. Called by main(), and by each worker's main
+ * (the WorkerMain that main() gives the pool) before its EventLoop installs signal handlers: the
+ * handler reads the name this writes.
  */
 void set_trace_role(const char* role, int worker = -1);
 

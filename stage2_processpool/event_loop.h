@@ -92,7 +92,7 @@ class EventLoop {
    * Destroys (and so closes) the connection on @p fd and resumes a paused accept; @p why is
    * the reason the trace records ("over": process() said so, "quit": SIGQUIT's graceful stop).
    */
-  void close_conn(int fd, const char* why);
+  void close_conn(int fd, const char* why = "over");
   /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
   /** SIGQUIT: stops accepting and closes every connection that has nothing left to send. */
@@ -229,22 +229,26 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   }
   ++open_count_;
   ++accepted_;
+  if (verbose()) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
+    log_line("fd %d: accepted from port %u", raw_fd,
+             peer.ss_family == AF_INET ? ntohs(v4->sin_port) : 0u);
+  }
   TRACE("accept", R"("fd":%d,"port":%u)", raw_fd, peer_port(peer));
-  log_verbose("fd %d: accepted from port %u", raw_fd, peer_port(peer));
 }
 
 template <typename T>
 void EventLoop<T>::serve(int fd) {
   // Guards against a handler that closed this connection earlier in the turn.
   if (static_cast<std::size_t>(fd) >= users_.size() || !users_[fd]) return;
-  if (!users_[fd]->process()) close_conn(fd, "over");
+  if (!users_[fd]->process()) close_conn(fd);
 }
 
 template <typename T>
 void EventLoop<T>::close_conn(int fd, const char* why) {
+  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
-  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   --open_count_;
   log_verbose("fd %d: closed", fd);
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   const std::string address = local_address(listen_fd.get());
   ProcessPool pool(std::move(listen_fd), options.workers);
   pool.start([](int process_id, UniqueFd listen, UniqueFd channel) {
+    set_trace_role("worker", process_id);  // before its handlers: see set_trace_role
     EchoShared shared;
     shared.banner = "hello from worker " + std::to_string(process_id) + " pid " +
                     std::to_string(getpid()) + "\n";

@@ -25,5 +25,5 @@ UniqueFd make_listen_socket(const std::string& host, std::uint16_t port);
  */
 std::string local_address(int socket_fd);
 
-/** The peer's TCP port of an accepted connection (0 when not IPv4 or IPv6), for logs and traces. */
+/** The peer's TCP port of an accepted connection (0 when not IPv4 or IPv6), for the trace. */
 unsigned peer_port(const sockaddr_storage& peer);

@@ -54,7 +54,6 @@ void ProcessPool::start(const WorkerMain& worker_main) {
 void ProcessPool::run_child(UniqueFd channel, const WorkerMain& worker_main) {
   const std::string role = "worker " + std::to_string(process_id_) + " " + std::to_string(getpid());
   set_log_role(role.c_str());
-  set_trace_role("worker", process_id_);
   exit(worker_main(process_id_, std::move(listen_), std::move(channel)));
 }
 

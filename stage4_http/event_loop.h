@@ -101,7 +101,7 @@ class EventLoop {
    * Destroys (and so closes) the connection on @p fd and resumes a paused accept; @p why is
    * the reason the trace records ("over": process() said so, "quit": SIGQUIT's graceful stop).
    */
-  void close_conn(int fd, const char* why);
+  void close_conn(int fd, const char* why = "over");
   /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
   /** SIGQUIT: stops accepting and closes every connection that has nothing left to send. */
@@ -262,8 +262,12 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   }
   ++open_count_;
   ++accepted_;
+  if (verbose()) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
+    log_line("fd %d: accepted from port %u", raw_fd,
+             peer.ss_family == AF_INET ? ntohs(v4->sin_port) : 0u);
+  }
   TRACE("accept", R"("fd":%d,"port":%u)", raw_fd, peer_port(peer));
-  log_verbose("fd %d: accepted from port %u", raw_fd, peer_port(peer));
 }
 
 template <typename T>
@@ -274,7 +278,7 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
   const bool open = users_[fd]->process(events);
   if (tracing()) trace_sent(fd, sent_before);
   if (!open)
-    close_conn(fd, "over");
+    close_conn(fd);
   else if (users_[fd]->has_more())
     resume_.push_back(fd);
 }
@@ -297,9 +301,9 @@ void EventLoop<T>::resume_connections() {
 
 template <typename T>
 void EventLoop<T>::close_conn(int fd, const char* why) {
+  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
-  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   --open_count_;
   log_verbose("fd %d: closed", fd);
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   check_descriptor_limit(root_fd.get());
   ProcessPool pool(std::move(listen_fd), options.workers);
   pool.start([&](int process_id, UniqueFd listen, UniqueFd channel) {
+    set_trace_role("worker", process_id);  // before its handlers: see set_trace_role
     HttpShared shared(root_fd.get(), process_id);
     EventLoop<HttpConn> loop(std::move(listen), std::move(channel), shared);
     log_line("started");

@@ -107,8 +107,11 @@ class EventLoop {
    * idle timer back when it made progress.
    */
   void serve(int fd, std::uint32_t events);
-  /** The "sent" event: what the shared bytes_sent grew by since @p before, when it grew. */
-  void trace_sent(int fd, std::uint64_t before) const;
+  /**
+   * The events of one turn of the connection on @p fd: "sent", what the shared bytes_sent grew by
+   * since @p before (when it grew), and "timer_refreshed" when @p refreshed.
+   */
+  void trace_turn(int fd, std::uint64_t before, bool refreshed) const;
   /** Serves again the connections that used their share last turn (see T::has_more()). */
   void resume_connections();
   /**
@@ -116,7 +119,7 @@ class EventLoop {
    * the reason the trace records ("over": process() said so, "quit": SIGQUIT's graceful stop,
    * "timeout": its idle timer fired).
    */
-  void close_conn(int fd, const char* why);
+  void close_conn(int fd, const char* why = "over");
   /** Reads the signal pipe once and acts on each signal (see the class comment). */
   void handle_signals();
   /** SIGQUIT: stops accepting and closes every connection that has nothing left to send. */
@@ -310,10 +313,14 @@ void EventLoop<T>::add_conn(UniqueFd fd, const sockaddr_storage& peer) {
   wheel_.add(users_[raw_fd]->idle_timer, idle_timeout_);  // the first request must come in time
   ++open_count_;
   ++accepted_;
+  if (verbose()) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
+    log_line("fd %d: accepted from port %u", raw_fd,
+             peer.ss_family == AF_INET ? ntohs(v4->sin_port) : 0u);
+  }
   TRACE("accept", R"("fd":%d,"port":%u)", raw_fd, peer_port(peer));
   TRACE("timer_armed", R"("fd":%d,"ms":%lld)", raw_fd,
         static_cast<long long>(idle_timeout_.count()));
-  log_verbose("fd %d: accepted from port %u", raw_fd, peer_port(peer));
 }
 
 template <typename T>
@@ -323,24 +330,22 @@ void EventLoop<T>::serve(int fd, std::uint32_t events) {
   User& user = *users_[fd];
   const std::uint64_t sent_before = shared_.bytes_sent;  // the trace's bytes of this turn
   const bool open = user.conn.process(events);
-  if (tracing()) trace_sent(fd, sent_before);
+  if (tracing()) trace_turn(fd, sent_before, open && user.conn.made_progress());
   if (!open) {
-    close_conn(fd, "over");
+    close_conn(fd);
     return;
   }
   // Re-arming is O(1) (unlink + link): cheap enough after every turn that made progress.
-  if (user.conn.made_progress()) {
-    wheel_.add(user.idle_timer, idle_timeout_);
-    TRACE("timer_refreshed", R"("fd":%d)", fd);
-  }
+  if (user.conn.made_progress()) wheel_.add(user.idle_timer, idle_timeout_);
   if (user.conn.has_more()) resume_.push_back(fd);
 }
 
 template <typename T>
-void EventLoop<T>::trace_sent(int fd, std::uint64_t before) const {
-  if (shared_.bytes_sent == before) return;
-  trace_event("sent", R"("fd":%d,"bytes":%llu)", fd,
-              static_cast<unsigned long long>(shared_.bytes_sent - before));
+void EventLoop<T>::trace_turn(int fd, std::uint64_t before, bool refreshed) const {
+  if (shared_.bytes_sent != before)
+    trace_event("sent", R"("fd":%d,"bytes":%llu)", fd,
+                static_cast<unsigned long long>(shared_.bytes_sent - before));
+  if (refreshed) trace_event("timer_refreshed", R"("fd":%d)", fd);  // serve() re-arms it next
 }
 
 // One more share each. A connection closed meanwhile is skipped by serve(); a new one on a reused
@@ -354,9 +359,9 @@ void EventLoop<T>::resume_connections() {
 
 template <typename T>
 void EventLoop<T>::close_conn(int fd, const char* why) {
+  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   // Closing the fd also removes it from epoll: no other process holds a copy of it.
   users_[fd].reset();
-  TRACE("close", R"("fd":%d,"why":"%s")", fd, why);
   --open_count_;
   log_verbose("fd %d: closed", fd);
   if (!accepting_) set_accepting(accept_all());  // an fd is free: take what waited

@@ -38,7 +38,8 @@ void set_trace_role(const char* role, int worker = -1);
  * a line the file does not take whole is dropped and counted in the next line ("lost"). Runs in
  * every process, only through TRACE.
  */
-void trace_event(const char* event, const char* format, ...) __attribute__((format(printf, 2, 3)));
+void trace_event(const char* event, const char* format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /** Like trace_event, for an event with no fields of its own. */
 void trace_event(const char* event);

@@ -76,7 +76,8 @@ std::string local_address(int socket_fd) {
 }
 
 unsigned peer_port(const sockaddr_storage& peer) {
-  if (peer.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port);
+  if (peer.ss_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port);
   if (peer.ss_family == AF_INET6)
     return ntohs(reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_port);
   return 0;

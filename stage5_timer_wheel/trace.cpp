@@ -29,7 +29,8 @@ unsigned long g_lost = 0;  // lines the file did not take, said in the next line
 std::uint64_t now_ns() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u +
+         static_cast<std::uint64_t>(now.tv_nsec);
 }
 
 /** One write of a whole line. O_APPEND makes the offset and the write one step, so lines of

@@ -23,7 +23,8 @@ using harness::TraceDir;
 using harness::TraceEvent;
 
 /** The events of @p trace without the wake-ups (one per loop turn: their number varies). */
-[[maybe_unused]] std::vector<std::string> names_without_wakes(const std::vector<TraceEvent>& trace, pid_t pid) {
+[[maybe_unused]] std::vector<std::string> names_without_wakes(const std::vector<TraceEvent>& trace,
+                                                              pid_t pid) {
   std::vector<std::string> names;
   for (const TraceEvent& event : trace)
     if (event.pid() == pid && event.ev() != "wake") names.push_back(event.ev() + event.get("sig"));

@@ -63,11 +63,11 @@ diff:
 
 check-stages:
 	@tools/prereqs.sh check
+	@$(MAKE) --no-print-directory check-trace
 	@python3 tools/check_stages.py --self-test
 	@python3 tools/check_stages.py
 	@python3 tools/check_editions.py --self-test
 	@python3 tools/check_editions.py
-	@$(MAKE) --no-print-directory check-trace
 
 # tools/trace2svg on a fixed trace (CI reaches it through check-stages).
 check-trace:

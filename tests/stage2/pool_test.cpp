@@ -203,6 +203,38 @@ TEST(Pool, WorkersExitWhenTheParentIsKilled) {
       << "workers outlived their parent by more than 2 s";
 }
 
+// The last worker forked inherited the parent's ends of every earlier channel. Stopped, it cannot
+// exit and close them, so only a worker that closed them at fork notices the parent's death: the
+// test above passes without that loop, because the last worker's exit closes the copies for all.
+TEST(Pool, WorkersExitWhenTheParentIsKilledWhileTheLastWorkerIsStopped) {
+  ServerProcess server(with_workers(kWorkers));
+  ASSERT_TRUE(server.ready()) << server.stderr_text();
+  const auto workers = started_workers(server, kWorkers);
+  ASSERT_EQ(static_cast<int>(workers.size()), kWorkers);
+  const auto last = std::find_if(workers.begin(), workers.end(), [&](pid_t pid) {
+    return worker_id_of(server, pid) == kWorkers - 1;
+  });
+  ASSERT_NE(last, workers.end()) << server.stderr_text();
+  const pid_t stopped = *last;
+  kill(stopped, SIGSTOP);
+  server.signal(SIGKILL);
+  server.wait_exit(Millis(1000));
+  EXPECT_TRUE(harness::wait_until(
+      [&] {
+        harness::reap_adopted_children();
+        return std::none_of(workers.begin(), workers.end(),
+                            [&](pid_t pid) { return pid != stopped && harness::pid_exists(pid); });
+      },
+      Millis(2000)))
+      << "an earlier worker outlived its parent: the stopped worker " << stopped
+      << " holds the parent's end of its channel";
+  kill(stopped, SIGKILL);  // a stopped process dies of SIGKILL too
+  harness::wait_until([&] {
+    harness::reap_adopted_children();
+    return !harness::pid_exists(stopped);
+  });
+}
+
 TEST(Pool, SigusrOneToAWorkerPrintsThatWorkersStats) {
   ServerProcess server(with_workers(2));
   ASSERT_TRUE(server.ready()) << server.stderr_text();

@@ -228,10 +228,8 @@ class LoadBalancer : public ::testing::Test {
       nginx_ = std::make_unique<Nginx>(dir_.path(), port_);
       if (nginx_->ready() || nginx_->log().find("Address already in use") == std::string::npos)
         break;
-      nginx_.reset();
     }
-    ASSERT_TRUE(nginx_ && nginx_->ready()) << "nginx did not start:\n"
-                                           << (nginx_ ? nginx_->log() : "");
+    ASSERT_TRUE(nginx_->ready()) << "nginx did not start:\n" << nginx_->log();
   }
 
   /** GET /who.txt through nginx on a new connection, waiting at most @p deadline. */

@@ -11,8 +11,9 @@ A lab is a directory labs/LAB/ with a handout (README.md), its grading tests (te
 lab.conf (`key = value` lines: chapter, start, difficulty, summary, tests, and optionally extra:
 a directory whose files are copied into the copy too, e.g. a config template to fill in). Its
 reference solution is labs/solutions/LAB/solution.patch, a patch against the starting point
-(the stage plus the extra files; -p1 inside the copy's directory). The grader is compiled against the copy's own sources (its unit tests
-test your classes) and starts the copy's own server.
+(the stage plus the extra files; -p1 inside the copy's directory). The grader is compiled
+against the copy's own sources (its unit tests test your classes) and starts the copy's own
+server.
 """
 
 import os
@@ -91,7 +92,8 @@ def cmd_start(name):
 
 
 def solution_tree(name, conf):
-    """The starting stage with the reference solution applied, freshly made."""
+    """The starting point (stage and extra files) with the reference solution applied, freshly
+    made."""
     tree = os.path.join(BUILD, "solution-" + name)
     shutil.rmtree(tree, ignore_errors=True)
     copy_start(conf, tree)

@@ -36,9 +36,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kBackends = 3;
+// Three hosts on one machine: on Linux the whole of 127.0.0.0/8 is loopback.
 const char* const kBackendHosts[kBackends] = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
 const char* const kNoNginx = "nginx is not installed: `tools/prereqs.sh labs` names the package";
 
+/** The whole content of the file at @p path; "" when it cannot be read. */
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
@@ -268,10 +270,11 @@ std::string describe(int n, const Answer& answer) {
          std::to_string(answer.took.count()) + " ms\n";
 }
 
-/** The failures among @p answers: how many, and the first few described. */
+/** The failures among a test's answers: how many, and the first five described. */
 struct Failures {
   int count = 0;
   std::string first;
+  /** Counts answer @p n if it is a failure (no server's who.txt in a 200). */
   void check(int n, const Answer& answer) {
     if (answer.backend >= 0) return;
     if (++count <= 5) first += describe(n, answer);

@@ -80,12 +80,12 @@ lab:
 
 grade: build-prereqs
 	@test -n "$(LAB)" || { echo "make grade LAB=<name>: which lab? (make labs lists them)" >&2; exit 2; }
-	@tools/prereqs.sh test
+	@tools/prereqs.sh test labs
 	@python3 tools/labs.py grade "$(LAB)" $(if $(filter 1,$(SOLUTION)),--solution)
 
 # CI: every reference solution passes its grader; every untouched starting point fails it.
 check-labs: build-prereqs
-	@tools/prereqs.sh test
+	@tools/prereqs.sh test labs
 	@python3 tools/labs.py ci
 
 # The notes' command-and-output blocks, produced by running them (notes/transcripts/).

@@ -8,10 +8,12 @@
                                            every untouched starting point fails it
 
 A lab is a directory labs/LAB/ with a handout (README.md), its grading tests (tests/*.cpp) and
-lab.conf (`key = value` lines: chapter, start, difficulty, summary, tests). Its reference
-solution is labs/solutions/LAB/solution.patch, a patch against the starting stage (-p1 inside
-the stage's directory). The grader is compiled against the copy's own sources (its unit tests
-test your classes) and starts the copy's own server.
+lab.conf (`key = value` lines: chapter, start, difficulty, summary, tests, and optionally extra:
+a directory whose files are copied into the copy too, e.g. a config template to fill in). Its
+reference solution is labs/solutions/LAB/solution.patch, a patch against the starting point
+(the stage plus the extra files; -p1 inside the copy's directory). The grader is compiled
+against the copy's own sources (its unit tests test your classes) and starts the copy's own
+server.
 """
 
 import os
@@ -58,6 +60,13 @@ def copy_stage(stage, dest):
                                                         if BUILD_OUTPUTS.search(n)])
 
 
+def copy_start(conf, dest):
+    """A lab's starting point at dest: its stage, plus the files of its `extra` directory."""
+    copy_stage(conf["start"], dest)
+    if conf.get("extra"):
+        shutil.copytree(os.path.join(ROOT, conf["extra"]), dest, dirs_exist_ok=True)
+
+
 def cmd_list():
     print(f"{'lab':<20} {'chapter':<8} {'difficulty':<11} what you build")
     for name in all_labs():
@@ -74,18 +83,20 @@ def cmd_start(name):
     if os.path.exists(work):
         print(f"{rel} exists already: your work is kept. To start over: rm -r {rel}")
         return 1
-    copy_stage(conf["start"], work)
-    print(f"Made {rel}/, a copy of {conf['start']}/ (chapter {conf['chapter']}).\n"
+    copy_start(conf, work)
+    extra = f" and {conf['extra']}/" if conf.get("extra") else ""
+    print(f"Made {rel}/, a copy of {conf['start']}/{extra} (chapter {conf['chapter']}).\n"
           f"Next: read labs/{name}/README.md, change the code in {rel}/, and grade it with\n"
           f"  make grade LAB={name}")
     return 0
 
 
 def solution_tree(name, conf):
-    """The starting stage with the reference solution applied, freshly made."""
+    """The starting point (stage and extra files) with the reference solution applied, freshly
+    made."""
     tree = os.path.join(BUILD, "solution-" + name)
     shutil.rmtree(tree, ignore_errors=True)
-    copy_stage(conf["start"], tree)
+    copy_start(conf, tree)
     patch = os.path.join(LABS, "solutions", name, "solution.patch")
     if not os.path.isfile(patch):
         raise LabError(f"lab '{name}' has no reference solution ({os.path.relpath(patch, ROOT)})")
@@ -158,7 +169,7 @@ def cmd_ci():
                             f"({passed} passed, {failed} failed)")
         start = os.path.join(BUILD, "start-" + name)
         shutil.rmtree(start, ignore_errors=True)
-        copy_stage(conf["start"], start)
+        copy_start(conf, start)
         passed, failed = grade(name, start, "start", quiet=True)
         print(f"lab {name}: the untouched starting point: {passed} passed, {failed} failed")
         if not failed:

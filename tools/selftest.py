@@ -1,5 +1,7 @@
-"""The shape of the tools' --self-test (check_editions.py, transcripts.py): for each case, build a
-fake repository in a fresh temporary directory, break it, run the check, print ok or FAIL.
+"""The shape of the tools' --self-test: for each case, build a fake repository in a fresh
+temporary directory, break it, run the check, print ok or FAIL (run_cases: check_editions.py,
+transcripts.py); or run a pure function on a fixed input and compare (run_examples:
+flatten_notes.py).
 
 A check that is never seen to fail may be checking nothing; each case proves one way it fails.
 """
@@ -30,9 +32,29 @@ def run_cases(label, cases, build, check):
                 print("\n".join(problems) or "(no problem reported)")
         finally:
             shutil.rmtree(root)
-        print(f"{label} self-test: {'ok  ' if ok else 'FAIL'} {title}")
-        failed += not ok
+        failed += not report(label, title, ok)
     return 1 if failed else 0
+
+
+def run_examples(label, examples):
+    """Runs fixed examples of pure functions; returns 1 when any failed, else 0.
+
+    examples: (title, compute, expected) triples; compute() returns what the code makes of the
+    example's input, which must equal expected. A difference is shown, both sides in repr().
+    """
+    failed = 0
+    for title, compute, expected in examples:
+        got = compute()
+        if got != expected:
+            print(f"  expected {expected!r}\n  got      {got!r}")
+        failed += not report(label, title, got == expected)
+    return 1 if failed else 0
+
+
+def report(label, title, ok):
+    """Prints one case's line, "LABEL self-test: ok   TITLE" or "... FAIL TITLE"; returns ok."""
+    print(f"{label} self-test: {'ok  ' if ok else 'FAIL'} {title}")
+    return ok
 
 
 def replace_once(path, old, new):

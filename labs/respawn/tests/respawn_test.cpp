@@ -96,7 +96,6 @@ TEST(Respawn, AKilledWorkerIsReplacedInItsSlotAndServes) {
   std::vector<pid_t> workers;
   ASSERT_TRUE(harness::pool_started(server, 3, &workers));
   const pid_t old0 = wait_for_incarnation(server, 0, 1);
-
   const pid_t new0 = kill_and_wait_for_successor(server, 0, old0, 2);
   ASSERT_GT(new0, 0) << "worker 0 was not respawned\n" << server.stderr_text();
   EXPECT_NE(new0, old0);

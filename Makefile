@@ -100,6 +100,7 @@ check-transcripts: all
 
 docs:
 	@tools/prereqs.sh docs
+	@python3 tools/flatten_notes.py --self-test
 	@tools/build_docs.sh
 
 bench: all

@@ -190,9 +190,8 @@ TEST(Pool, WorkersExitWhenTheParentIsKilled) {
 // test above passes without that loop, because the last worker's exit closes the copies for all.
 TEST(Pool, WorkersExitWhenTheParentIsKilledWhileTheLastWorkerIsStopped) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
-  ASSERT_EQ(static_cast<int>(workers.size()), kWorkers);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   const auto last = std::find_if(workers.begin(), workers.end(), [&](pid_t pid) {
     return worker_id_of(server, pid) == kWorkers - 1;
   });

@@ -31,7 +31,7 @@ build-prereqs:
 
 # Everything the course needs: the compiler and the tools of the class demos (nc, curl, ...).
 prereqs:
-	@tools/prereqs.sh build test class
+	@tools/prereqs.sh build test class labs
 
 # Builds only the chapters whose suites run: a mistake left in chapter 5 does not stop chapter 1's.
 ifeq ($(SRC),)

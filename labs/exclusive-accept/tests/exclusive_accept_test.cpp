@@ -3,7 +3,7 @@
  * The grader of lab exclusive-accept (labs/exclusive-accept/README.md), its behaviour: every
  * worker accepts by itself, so a frozen parent delays nobody; a frozen worker strands nothing;
  * an idle pool wakes one worker per connection, and each worker's stats line counts its failed
- * accepts as accept_eagain=N.
+ * accepts as accept_eagain=N; a worker out of fds leaves the queue until it has one again.
  */
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness.h"
@@ -62,6 +63,12 @@ class ExclusiveAccept : public testing::Test {
     const std::string now = server_.stderr_text();
     const std::size_t start = now.rfind(tag) + tag.size();
     return now.substr(start, now.find('\n', start) - start);
+  }
+
+  /** Waits until worker @p id sleeps; after a line it logged, only epoll_wait puts it to sleep. */
+  bool asleep(int id) const {
+    return harness::wait_until(
+        [&] { return harness::process_state(harness::worker_pid(server_, id)) == 'S'; });
   }
 
   ServerProcess server_{{{"--workers", std::to_string(kWorkers)}}};
@@ -131,11 +138,13 @@ TEST_P(ExclusiveAcceptFrozen, EachFrozenWorkerIsPassedOverAndEveryWorkerServes) 
   EXPECT_EQ(served_by.size(), std::size_t{kWorkers}) << "not every worker accepted";
   std::vector<Client> burst;
   for (int i = 0; i < 100; ++i) burst.emplace_back(server_.port());
-  for (int i = 0; i < 100; ++i) EXPECT_TRUE(harness::first_exchange(burst[i])) << "burst " << i;
+  for (int i = 0; i < 100; ++i)  // the first one left waiting ends the test
+    ASSERT_TRUE(harness::first_exchange(burst[i])) << "burst " << i << "\n" << server_.stderr_text();
   frozen.clear();  // thawed
   burst.clear();
   for (int i = 0; i < 200; ++i) burst.emplace_back(server_.port());
-  for (int i = 0; i < 200; ++i) EXPECT_TRUE(harness::first_exchange(burst[i])) << "thawed " << i;
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(harness::first_exchange(burst[i])) << "thawed " << i << "\n" << server_.stderr_text();
 }
 
 INSTANTIATE_TEST_SUITE_P(ExclusiveAccept, ExclusiveAcceptFrozen,
@@ -177,6 +186,64 @@ TEST_F(ExclusiveAccept, AnIdlePoolWakesOneWorkerPerConnectionAndCountsFailedAcce
   EXPECT_LE(sleeps, kMaxSleepsPerConnection * kSequential)
       << "the workers woke " << sleeps << " times for " << kSequential
       << " connections: the herd (惊群)";
+}
+
+/**
+ * Lowers the fd limit of process @p pid so that exactly one more fd can be opened (its
+ * second-lowest free fd number becomes the soft limit); the old limit goes to @p old_limit.
+ */
+bool allow_one_more_fd(pid_t pid, rlimit& old_limit) {
+  const std::set<int> used = harness::open_fds(pid);
+  std::vector<int> free_numbers;
+  for (int fd = 0; free_numbers.size() < 2; ++fd)
+    if (used.count(fd) == 0) free_numbers.push_back(fd);
+  if (prlimit(pid, RLIMIT_NOFILE, nullptr, &old_limit) != 0) return false;
+  const rlimit limit{static_cast<rlim_t>(free_numbers[1]), old_limit.rlim_max};
+  return prlimit(pid, RLIMIT_NOFILE, &limit, nullptr) == 0;
+}
+
+// A worker out of fds (EMFILE) still sleeps in epoll_wait, and it is the first in the kernel's
+// line: were it still in the listener's queue, every new connection would wake it alone, fail,
+// and wait in the backlog while three workers idle. It must leave the queue, and rejoin it
+// once a connection closes.
+TEST_F(ExclusiveAccept, AWorkerOutOfFdsLeavesTheQueueUntilAConnectionCloses) {
+  for (int id = 0; id < kWorkers; ++id) ASSERT_TRUE(asleep(id));
+  const int first = serve_one();  // all asleep in epoll_wait: the kernel's first in line
+  ASSERT_GE(first, 0) << server_.stderr_text();
+  const pid_t pid = harness::worker_pid(server_, first);
+  ASSERT_EQ(harness::open_connections(server_, pid), 0) << server_.stderr_text();
+  ASSERT_TRUE(asleep(first));
+  rlimit old_limit{};
+  ASSERT_TRUE(allow_one_more_fd(pid, old_limit));
+
+  Client held(server_.port());  // its last fd; the accept after it fails with EMFILE
+  const auto banner = held.read_line(kServed);
+  ASSERT_TRUE(banner.has_value()) << server_.stderr_text();
+  ASSERT_EQ(*banner, "hello from worker " + std::to_string(first) + " pid " + std::to_string(pid))
+      << "an idle pool's next connection goes to the first worker in line";
+  ASSERT_TRUE(server_.wait_for_stderr("pausing")) << "worker " << first << " never ran out of fds";
+  ASSERT_TRUE(asleep(first));
+  for (int i = 0; i < 3; ++i) {
+    const int worker = serve_one();
+    EXPECT_GE(worker, 0) << "client " << i << " waits behind the full worker\n"
+                         << server_.stderr_text();
+    EXPECT_NE(worker, first);
+  }
+
+  // With fds again, a close lets it accept and rejoin the line (at its end): freeze the others,
+  // and it alone must serve.
+  ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr), 0);
+  { Client gone = std::move(held); }
+  ASSERT_TRUE(harness::wait_until([&] { return harness::open_connections(server_, pid) == 0; }));
+  std::vector<std::unique_ptr<FrozenProcess>> others;
+  for (int id = 0; id < kWorkers; ++id) {
+    if (id == first) continue;
+    others.push_back(std::make_unique<FrozenProcess>(harness::worker_pid(server_, id),
+                                                     FrozenProcess::How::sigstop));
+    ASSERT_TRUE(others.back()->frozen()) << others.back()->error();
+  }
+  EXPECT_EQ(serve_one(), first) << "worker " << first << " never took a connection again\n"
+                                << server_.stderr_text();
 }
 
 }  // namespace

@@ -154,8 +154,11 @@ INSTANTIATE_TEST_SUITE_P(ExclusiveAccept, ExclusiveAcceptFrozen,
                          });
 
 constexpr int kSequential = 200;
-/** At most this many failed accepts over kSequential connections (measured: 0 every time). */
-constexpr long kMaxFailedAccepts = kSequential / 20;
+/**
+ * At most this many failed accepts over kSequential connections (measured: 0 on a quiet machine,
+ * 31 beside other builds). A copy that counts the EAGAIN ending every wake-up counts kSequential.
+ */
+constexpr long kMaxFailedAccepts = kSequential / 2;
 /**
  * At most this many wake-ups per connection, for all workers together. The worker that serves
  * sleeps 2 to 3 times per connection (measured 2.1-2.4); with a shared EPOLLIN each of the 3

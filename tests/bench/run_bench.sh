@@ -163,8 +163,8 @@ start_ceiling() {
 run_ceiling() {
     local run i name
     for run in $(seq "$CEILING_RUNS"); do
-        for i in 0 1 2 3; do
-            name="${CEILING[(run + i) % 4]}"
+        for i in "${!CEILING[@]}"; do
+            name="${CEILING[(run + i) % ${#CEILING[@]}]}"
             taskset -c 1 wrk -t 1 -c 100 -d "${DURATION}s" --timeout 5s --latency \
                 "http://127.0.0.1:${CEILING_PORT[$name]}/index.html" \
                 > "$OUT/ceiling/${name}__run$run.txt"
@@ -223,7 +223,8 @@ run_case() {
 
 # 100 and 1000 connections for each file (issue 7). Run time: 15 cases x RUNS x 2 servers x
 # ~3.1 s per wrk run (default 5 x 3 s: ~465 s), plus ~45 s for the build, the server restarts,
-# strace, perf, the idle connections and the timers: ~510 s, under issue 7's 10 minutes.
+# strace, perf, the idle connections and the timers: ~510 s. The ceiling before it adds ~80 s
+# (three builds of stage 4, 4 x CEILING_RUNS wrk runs): ~590 s, just under issue 7's 10 minutes.
 for workers in 1 2; do
     start_ours "$workers"
     start_nginx "$workers"
@@ -524,9 +525,9 @@ $WRK_TABLE
 Target (issue 17): stage 4 with lab open-file-cache's answer key reaches at least 0.9x the
 requests/s of a null responder. The null responder is stage 4 with its file lookup replaced by
 one fixed 612-byte page held in memory (\`tests/bench/null-responder.patch\`): the same process
-pool, loop, parser and response head, but no file system, one \`send\` per response. No server
-that reads its page from a file can beat it, so it is the ceiling the others are measured
-against. Per keep-alive request (strace -c, one connection), besides epoll_wait and read: stage 4
+pool, loop, parser and response head, but no file system, one \`send\` per response. No build
+of ours that reads the page from a file can beat it, so it is the ceiling they are measured
+against; nginx is there for scale. Per keep-alive request (strace -c, one connection), besides epoll_wait and read: stage 4
 calls openat2, fstat, send, sendfile and close; with the cache, fstat, send and sendfile; the
 null responder, send. All four serve the 612B page pinned as in the pinned rows (1 worker on CPU
 0, \`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` on CPU 1), in $CEILING_RUNS rounds of one run
@@ -701,8 +702,8 @@ $WRK_TABLE_ZH
 
 目标（issue 17）：第 4 章加上实验 open-file-cache 的参考答案，每秒请求数至少达到空响应器的 0.9 倍。
 空响应器是把第 4 章的文件查找换成内存里一个固定的 612 字节页面的版本（\`tests/bench/null-responder.patch\`）：
-进程池、事件循环、解析器和响应头都一样，只是不碰文件系统，每个响应一次 \`send\`。从文件读页面的服务器都不可能比它快，
-所以它是衡量其他服务器的上限。每个长连接请求的系统调用（strace -c，一个连接），除了 epoll_wait 和 read 之外：
+进程池、事件循环、解析器和响应头都一样，只是不碰文件系统，每个响应一次 \`send\`。我们从文件读页面的各个版本都不可能比它快，
+所以它是衡量它们的上限；nginx 列在这里作为参照。每个长连接请求的系统调用（strace -c，一个连接），除了 epoll_wait 和 read 之外：
 第 4 章要调用 openat2、fstat、send、sendfile 和 close；加上缓存后是 fstat、send 和 sendfile；空响应器只有 send。
 四个服务器都按绑核那几行的方式提供 612B 页面
 （1 个工作进程绑在 CPU 0 上，\`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` 绑在 CPU 1 上），跑 $CEILING_RUNS 轮，每轮每个服务器一次，每轮轮换顺序；“与空响应器之比”是各轮比值的中位数，

@@ -31,7 +31,7 @@ build-prereqs:
 
 # Everything the course needs: the compiler and the tools of the class demos (nc, curl, ...).
 prereqs:
-	@tools/prereqs.sh build test class
+	@tools/prereqs.sh build test class labs
 
 # Builds only the chapters whose suites run: a mistake left in chapter 5 does not stop chapter 1's.
 ifeq ($(SRC),)
@@ -90,12 +90,12 @@ lab:
 
 grade: build-prereqs
 	@test -n "$(LAB)" || { echo "make grade LAB=<name>: which lab? (make labs lists them)" >&2; exit 2; }
-	@tools/prereqs.sh test
+	@tools/prereqs.sh test labs
 	@python3 tools/labs.py grade "$(LAB)" $(if $(filter 1,$(SOLUTION)),--solution)
 
 # CI: every reference solution passes its grader; every untouched starting point fails it.
 check-labs: build-prereqs
-	@tools/prereqs.sh test
+	@tools/prereqs.sh test labs
 	@python3 tools/labs.py ci
 
 # The notes' command-and-output blocks, produced by running them (notes/transcripts/).
@@ -110,6 +110,7 @@ check-transcripts: all
 
 docs:
 	@tools/prereqs.sh docs
+	@python3 tools/flatten_notes.py --self-test
 	@tools/build_docs.sh
 
 bench: all

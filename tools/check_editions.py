@@ -22,12 +22,15 @@ requires:
     and stamped again.
 """
 
+import contextlib
 import hashlib
+import io
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import selftest  # noqa: E402
 from check_stages import (DIFF_HEADER_RE, EXCERPT_HEADER_RE, MARKER_RE,  # noqa: E402
                           fenced_blocks)
 from zh_unwrap import breaks_between_cjk  # noqa: E402
@@ -262,54 +265,38 @@ $ ./server
 
 
 def self_test():
-    import shutil
-    import tempfile
     en, zh = "notes/09-nine.md", "notes/zh/09-nine.md"
+
+    def edit(rel, old, new):
+        return lambda root: selftest.replace_once(os.path.join(root, rel), old, new)
+
     cases = [
         ("a stamped translation passes", None, None),
         ("an English section changed since fails, naming both pages",
-         (en, "## The picture\n", "## The picture\n\nA new sentence.\n"),
+         edit(en, "## The picture\n", "## The picture\n\nA new sentence.\n"),
          "notes/zh/09-nine.md:9: section `## 示意图` translates an older notes/09-nine.md:8"),
-        ("a missing stamp fails", (zh, "## 示意图\n<!-- en:", "## 示意图\n<!-- xx:"),
+        ("a missing stamp fails", edit(zh, "## 示意图\n<!-- en:", "## 示意图\n<!-- xx:"),
          "has no stamp"),
-        ("a missing section fails", (en, "## The picture\n", "## The picture\n\n### More\n"),
+        ("a missing section fails", edit(en, "## The picture\n", "## The picture\n\n### More\n"),
          "the sections differ"),
-        ("a different excerpt fails", (zh, "int main(void) {", "int main() {"),
+        ("a different excerpt fails", edit(zh, "int main(void) {", "int main() {"),
          "code excerpt 1 differs from notes/09-nine.md"),
-        ("a different transcript fails", (zh, "09-demo", "09-other"), "transcript 1 differs"),
-        ("a different figure fails", (zh, "figures/09.svg", "figures/10.svg"),
+        ("a different transcript fails", edit(zh, "09-demo", "09-other"), "transcript 1 differs"),
+        ("a different figure fails", edit(zh, "figures/09.svg", "figures/10.svg"),
          "figure 1 differs"),
-        ("a different manifest fails", (zh, "| changed |", "| added |"), "the manifest differs"),
+        ("a different manifest fails", edit(zh, "| changed |", "| added |"),
+         "the manifest differs"),
         ("a paragraph broken between two Chinese characters fails",
-         (zh, "# 第九章\n", "# 第九章\n\n第一行\n第二行\n"), "shows as a space"),
+         edit(zh, "# 第九章\n", "# 第九章\n\n第一行\n第二行\n"), "shows as a space"),
     ]
-    failed = 0
-    for title, change, expected in cases:
-        root = tempfile.mkdtemp(prefix="editions-self-test-")
-        try:
-            os.makedirs(os.path.join(root, "notes", "zh"))
-            open(os.path.join(root, "notes", "09-nine.md"), "w").write(EN)
-            open(os.path.join(root, "notes", "zh", "09-nine.md"), "w").write(ZH)
-            devnull = open(os.devnull, "w")
-            saved, sys.stdout = sys.stdout, devnull
-            try:
-                stamp(root, "notes/zh/09-nine.md")
-            finally:
-                sys.stdout = saved
-            if change:
-                path = os.path.join(root, change[0])
-                text = open(path).read()
-                assert change[1] in text, (title, change[1])
-                open(path, "w").write(text.replace(change[1], change[2], 1))
-            problems = check(root)
-            ok = not problems if expected is None else any(expected in p for p in problems)
-            if not ok:
-                print("\n".join(problems) or "(no problem reported)")
-        finally:
-            shutil.rmtree(root)
-        print(f"check-editions self-test: {'ok  ' if ok else 'FAIL'} {title}")
-        failed += not ok
-    return 1 if failed else 0
+
+    def build(root):
+        selftest.write(os.path.join(root, en), EN)
+        selftest.write(os.path.join(root, zh), ZH)
+        with contextlib.redirect_stdout(io.StringIO()):
+            stamp(root, zh)
+
+    return selftest.run_cases("check-editions", cases, build, check)
 
 
 if __name__ == "__main__":

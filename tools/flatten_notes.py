@@ -2,6 +2,7 @@
 """Copy notes/**/*.md into one flat folder for Doxygen, links rewritten to match.
 
     tools/flatten_notes.py NOTES_DIR OUT_DIR
+    tools/flatten_notes.py --self-test     each pass on fixed inputs (make docs runs it)
 
 Doxygen's Markdown pages resolve links by file name, so `deep/01-signal-pipe.md` and
 `01-signal-pipe.md` would clash: a page in a subfolder becomes `deep-01-signal-pipe.md`. Every
@@ -17,13 +18,45 @@ work in the site too.
 
 import os
 import re
+import shutil
 import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import selftest  # noqa: E402
 
 LAB_PAGE_RE = re.compile(r"^labs/([\w-]+/)?README(\.zh)?\.md$")
 LINK_RE = re.compile(r"(\]\()([^)#\s]*)(#[^)\s]*)?\)")
 ANCHOR_RE = re.compile(r'<a id="([^"]+)"></a>')
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
+
+
+def fenced_chunks(text):
+    """A page cut into its fenced code blocks and the prose between them, in order: ("code",
+    [line]) for each line of a block and its fences, ("text", lines) for prose (maybe empty).
+    Joining the non-empty chunks' lines with newlines gives the page back."""
+    chunks, fence, current = [], None, []
+    for line in text.split("\n"):
+        m = FENCE_RE.match(line)
+        if fence or m:
+            if not fence:
+                chunks.append(("text", current))
+                current = []
+                fence = m.group(1)
+            elif m and m.group(1).startswith(fence):
+                fence = None
+            chunks.append(("code", [line]))
+        else:
+            current.append(line)
+    chunks.append(("text", current))
+    return chunks
+
+
+def map_prose(text, rewrite):
+    """The page with rewrite(lines) -> text applied to each run of lines outside code blocks."""
+    return "\n".join("\n".join(lines) if kind == "code" else rewrite(lines)
+                     for kind, lines in fenced_chunks(text) if lines)
 
 
 def flat_name(rel):
@@ -83,27 +116,33 @@ def link(match, page_dir, notes_dir, own_flat):
 
 
 def with_anchors(text, own_flat):
-    """Explicit anchors prefixed, and one before every heading with GitHub's slug for it."""
+    """Pass 1, anchors: explicit anchors prefixed with the page, and one before every heading
+    (but the title) with GitHub's slug for it, unless the page has that anchor already."""
     stem = page_stem(own_flat)
-    out, fence, seen = [], None, set(ANCHOR_RE.findall(text))
-    for line in text.split("\n"):
-        m = FENCE_RE.match(line)
-        if fence:
-            fence = None if m and m.group(1).startswith(fence) else fence
-        elif m:
-            fence = m.group(1)
-        else:
+    seen = set(ANCHOR_RE.findall(text))
+
+    def prose(lines):
+        out = []
+        for line in lines:
             line = ANCHOR_RE.sub(lambda a: f'<a id="{anchor_id(stem, a.group(1))}"></a>', line)
             h = HEADING_RE.match(line)
             if h and len(h.group(1)) > 1 and slug(h.group(2)) not in seen:
                 seen.add(slug(h.group(2)))
                 out.append(f'<a id="{anchor_id(stem, slug(h.group(2)))}"></a>')
-        out.append(line)
-    return "\n".join(out)
+            out.append(line)
+        return "\n".join(out)
+
+    return map_prose(text, prose)
+
+
+def with_links(text, page_dir, notes_dir, own_flat):
+    """Pass 2, links: every Markdown link of the page, as the flat folder needs it (link())."""
+    return LINK_RE.sub(lambda m: link(m, page_dir, notes_dir, own_flat), text)
 
 
 def language_link(text, rel, notes_dir):
-    """Below the title, a link to the same page in the other language, if it exists."""
+    """Pass 3, language: below the title, a link to the same page in the other language, if it
+    exists."""
     if rel.startswith("zh/"):
         other, label = rel[3:], "English"
     else:
@@ -138,51 +177,28 @@ def html_code(match):
 
 
 def code_spans(text):
-    """The code spans of a page that Doxygen would break, as HTML (see html_code)."""
-    chunks, fence, current = [], None, []
-    for line in text.split("\n"):
-        m = FENCE_RE.match(line)
-        if fence or m:
-            if not fence:
-                chunks.append(("text", current))
-                current = []
-                fence = m.group(1)
-            elif m and m.group(1).startswith(fence):
-                fence = None
-            chunks.append(("code", [line]))
-        else:
-            current.append(line)
-    chunks.append(("text", current))
-    out = []
-    for kind, lines in chunks:
-        block = "\n".join(lines)
-        out.append(CODE_SPAN_RE.sub(html_code, block) if kind == "text" else block)
-    return "\n".join(part for (_, lines), part in zip(chunks, out) if lines)
+    """Pass 5, code spans: those Doxygen would break, as HTML (see html_code). A span may run
+    over lines of one paragraph, so each run of prose is matched as a whole."""
+    return map_prose(text, lambda lines: CODE_SPAN_RE.sub(html_code, "\n".join(lines)))
+
+
+def emphasis_line(line):
+    """One line's `**x**` and `*x*` as <strong> and <em>, its code spans kept as they are."""
+    pieces = re.split(r"(`+[^`]*`+)", line)
+    for i in range(0, len(pieces), 2):
+        pieces[i] = EM_RE.sub(r"<em>\1</em>", STRONG_RE.sub(r"<strong>\1</strong>", pieces[i]))
+    return "".join(pieces)
 
 
 def cjk_emphasis(text):
-    """`**粗体**` and `*强调*` as HTML: Doxygen, like CommonMark, does not take a `*` next to a
-    Chinese character or full-width punctuation for emphasis. Code spans and blocks are kept."""
-    out, fence = [], None
-    for line in text.split("\n"):
-        m = FENCE_RE.match(line)
-        if fence or m:
-            if fence:
-                fence = None if m and m.group(1).startswith(fence) else fence
-            elif m:
-                fence = m.group(1)
-            out.append(line)
-            continue
-        pieces = re.split(r"(`+[^`]*`+)", line)
-        for i in range(0, len(pieces), 2):
-            pieces[i] = EM_RE.sub(r"<em>\1</em>", STRONG_RE.sub(r"<strong>\1</strong>",
-                                                                  pieces[i]))
-        out.append("".join(pieces))
-    return "\n".join(out)
+    """Pass 4 (Chinese pages), emphasis: `**粗体**` and `*强调*` as HTML: Doxygen, like
+    CommonMark, does not take a `*` next to a Chinese character or full-width punctuation for
+    emphasis. Code spans and blocks are kept."""
+    return map_prose(text, lambda lines: "\n".join(emphasis_line(line) for line in lines))
 
 
-def pages(notes_dir):
-    """(path, flat name) of every page: notes/**/*.md, and the labs' handouts (labs-x-README.md)."""
+def note_pages(notes_dir):
+    """(path, flat name) of every notes/**/*.md but the transcripts', scripts' and figures'."""
     found = []
     for folder, dirs, files in os.walk(notes_dir):
         dirs[:] = sorted(d for d in dirs if d not in ("transcripts", "scripts", "figures"))
@@ -190,7 +206,14 @@ def pages(notes_dir):
             if name.endswith(".md"):
                 path = os.path.join(folder, name)
                 found.append((path, flat_name(os.path.relpath(path, notes_dir))))
-    root = os.path.dirname(notes_dir)
+    return found
+
+
+def lab_pages(root):
+    """(path, flat name) of the labs' handouts, pages of the site too: labs/README.md and
+    labs/X/README.md (and their .zh.md) as labs-README.md, labs-X-README.md; not a student's
+    copy (work/), the answer keys or the graders."""
+    found = []
     for folder, dirs, files in os.walk(os.path.join(root, "labs")):
         dirs[:] = sorted(d for d in dirs if d not in ("work", "solutions", "tests"))
         for name in sorted(files):
@@ -200,24 +223,112 @@ def pages(notes_dir):
     return found
 
 
+def pages(notes_dir):
+    """(path, flat name) of every page of the site: the notes, then the labs' handouts."""
+    return note_pages(notes_dir) + lab_pages(os.path.dirname(notes_dir))
+
+
+def flatten(text, path, notes_dir, flat):
+    """One page through the passes, in order: anchors, links, language link, emphasis (Chinese
+    pages only), code spans."""
+    rel = os.path.relpath(path, notes_dir)
+    text = with_anchors(text, flat)
+    text = with_links(text, os.path.dirname(path), notes_dir, flat)
+    text = language_link(text, rel, notes_dir)
+    if rel.startswith("zh/") or path.endswith(".zh.md"):
+        text = cjk_emphasis(text)
+    return code_spans(text)
+
+
 def main(notes_dir, out_dir):
     notes_dir = os.path.abspath(notes_dir)
     os.makedirs(out_dir, exist_ok=True)
     for path, flat in pages(notes_dir):
-        folder = os.path.dirname(path)
-        text = open(path, encoding="utf-8").read()
-        rel = os.path.relpath(path, notes_dir)
-        text = with_anchors(text, flat)
-        text = LINK_RE.sub(lambda m: link(m, folder, notes_dir, flat), text)
-        text = language_link(text, rel, notes_dir)
-        if rel.startswith("zh/") or path.endswith(".zh.md"):
-            text = cjk_emphasis(text)
-        text = code_spans(text)
-        open(os.path.join(out_dir, flat), "w", encoding="utf-8").write(text)
+        with open(path, encoding="utf-8") as f:
+            text = flatten(f.read(), path, notes_dir, flat)
+        with open(os.path.join(out_dir, flat), "w", encoding="utf-8") as f:
+            f.write(text)
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# Self-test: each pass on fixed inputs, against the output it must make.
+
+NOTES = "/repo/notes"  # the passes but language_link and the page lists only compute paths
+
+
+def in_tree(files, compute):
+    """compute(root) run on a temporary tree holding the (empty) files named, relative paths."""
+    root = tempfile.mkdtemp(prefix="flatten-notes-self-test-")
+    try:
+        for rel in files:
+            selftest.write(os.path.join(root, rel), "")
+        return compute(root)
+    finally:
+        shutil.rmtree(root)
+
+
+def self_test():
+    lab_tree = ["labs/README.md", "labs/respawn/README.md", "labs/respawn/README.zh.md",
+                "labs/work/README.md", "labs/solutions/README.md", "labs/tests/README.md",
+                "notes/01-a.md", "notes/zh/01-a.md",
+                "notes/02-b.md"]
+    examples = [
+        ("anchors: a heading gets GitHub's slug, prefixed with its page; the title none",
+         lambda: with_anchors("# Title\n\n## Two words, here!\n", "deep-01-x.md"),
+         '# Title\n\n<a id="deep_01_x-two-words-here"></a>\n## Two words, here!\n'),
+        ("anchors: an explicit anchor is prefixed, and not given twice",
+         lambda: with_anchors('<a id="two"></a>\n## Two\n', "01-x.md"),
+         '<a id="01_x-two"></a>\n## Two\n'),
+        ("anchors: a Chinese heading's slug is spelt in hex",
+         lambda: with_anchors("## 示意图\n", "zh-01-x.md"),
+         '<a id="zh_01_x-_793a_610f_56fe"></a>\n## 示意图\n'),
+        ("anchors: nothing inside a code block",
+         lambda: with_anchors('```\n## not a heading\n<a id="x"></a>\n```\n', "01-x.md"),
+         '```\n## not a heading\n<a id="x"></a>\n```\n'),
+        ("links: a page in a subfolder by its flat name",
+         lambda: with_links("[a](deep/01-x.md)", NOTES, NOTES, "README.md"),
+         "[a](deep-01-x.md)"),
+        ("links: another page's anchor through its HTML page",
+         lambda: with_links("[b](../02-y.md#a-part)", NOTES + "/deep", NOTES, "deep-01-x.md"),
+         "[b](md_notes_02_y.html#02_y-a-part)"),
+        ("links: the page's own anchor, prefixed",
+         lambda: with_links("[c](#local)", NOTES + "/deep", NOTES, "deep-01-x.md"),
+         "[c](#deep_01_x-local)"),
+        ("links: a lab's handout is a page; code, figures and the web are not",
+         lambda: with_links("[d](../../labs/respawn/README.md) [e](../../stage2_x/pool.h) "
+                            "[f](../figures/a.svg) [g](https://example.org/#x)",
+                            NOTES + "/deep", NOTES, "deep-01-x.md"),
+         "[d](labs-respawn-README.md) [e](../stage2_x/pool.h) [f](figures/a.svg) "
+         "[g](https://example.org/#x)"),
+        ("language: a page in both languages links to the other under its title",
+         lambda: in_tree(lab_tree, lambda root: (
+             language_link("# One\ntext", "01-a.md", os.path.join(root, "notes")),
+             language_link("# 一\n", "zh/01-a.md", os.path.join(root, "notes")),
+             language_link("# Two\n", "02-b.md", os.path.join(root, "notes")))),
+         ('# One\n\n<p align="right">[中文](zh-01-a.md)</p>\ntext',
+          '# 一\n\n<p align="right">[English](01-a.md)</p>\n', "# Two\n")),
+        ("emphasis: ** and * by Chinese characters as HTML, not in code",
+         lambda: cjk_emphasis("这是**粗体**和*强调*，`*代码*`不变\n```\n**原样**\n```"),
+         "这是<strong>粗体</strong>和<em>强调</em>，`*代码*`不变\n```\n**原样**\n```"),
+        ("code spans: one with a quote as <code>, others as they are",
+         lambda: code_spans("Run `printf 'x'` and `ls`."),
+         "Run <code>printf 'x'</code> and `ls`."),
+        ("code spans: HTML and Doxygen's command characters escaped, lines joined",
+         lambda: code_spans("`a 'b' <c> \\ @d e_f*\ng`"),
+         "<code>a 'b' &lt;c&gt; \\\\ \\@d e\\_f\\* g</code>"),
+        ("code spans: none in a code block",
+         lambda: code_spans("```\n`printf 'x'`\n```"), "```\n`printf 'x'`\n```"),
+        ("lab pages: the handouts, not a copy, an answer key or a grader",
+         lambda: in_tree(lab_tree, lambda root: [flat for _, flat in lab_pages(root)]),
+         ["labs-README.md", "labs-respawn-README.md", "labs-respawn-README.zh.md"]),
+    ]
+    return selftest.run_examples("flatten-notes", examples)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     if len(sys.argv) != 3:
         print(__doc__.strip(), file=sys.stderr)
         sys.exit(2)

@@ -8,10 +8,14 @@
                                            every untouched starting point fails it
 
 A lab is a directory labs/LAB/ with a handout (README.md), its grading tests (tests/*.cpp) and
-lab.conf (`key = value` lines: chapter, start, difficulty, summary, tests). Its reference
-solution is labs/solutions/LAB/solution.patch, a patch against the starting stage (-p1 inside
-the stage's directory). The grader is compiled against the copy's own sources (its unit tests
-test your classes) and starts the copy's own server.
+lab.conf (`key = value` lines: chapter, start, difficulty, summary, tests, and optionally extra:
+a directory whose files are copied into the copy too, e.g. a config template to fill in; and
+behaviour: those of the tests that compile against the untouched start and must fail there,
+which proves that the grader checks what the lab asks for, not only that an interface exists). Its
+reference solution is labs/solutions/LAB/solution.patch, a patch against the starting point
+(the stage plus the extra files; -p1 inside the copy's directory). The grader is compiled
+against the copy's own sources (its unit tests test your classes) and starts the copy's own
+server.
 """
 
 import os
@@ -43,6 +47,7 @@ def read_conf(name):
             key, _, value = line.partition("=")
             conf[key.strip()] = value.strip()
     conf["tests"] = conf.get("tests", "").split()
+    conf["behaviour"] = conf.get("behaviour", "").split()
     return conf
 
 
@@ -56,6 +61,13 @@ def copy_stage(stage, dest):
     src = os.path.join(ROOT, stage)
     shutil.copytree(src, dest, ignore=lambda d, names: [n for n in names
                                                         if BUILD_OUTPUTS.search(n)])
+
+
+def copy_start(conf, dest):
+    """A lab's starting point at dest: its stage, plus the files of its `extra` directory."""
+    copy_stage(conf["start"], dest)
+    if conf.get("extra"):
+        shutil.copytree(os.path.join(ROOT, conf["extra"]), dest, dirs_exist_ok=True)
 
 
 def cmd_list():
@@ -74,18 +86,20 @@ def cmd_start(name):
     if os.path.exists(work):
         print(f"{rel} exists already: your work is kept. To start over: rm -r {rel}")
         return 1
-    copy_stage(conf["start"], work)
-    print(f"Made {rel}/, a copy of {conf['start']}/ (chapter {conf['chapter']}).\n"
+    copy_start(conf, work)
+    extra = f" and {conf['extra']}/" if conf.get("extra") else ""
+    print(f"Made {rel}/, a copy of {conf['start']}/{extra} (chapter {conf['chapter']}).\n"
           f"Next: read labs/{name}/README.md, change the code in {rel}/, and grade it with\n"
           f"  make grade LAB={name}")
     return 0
 
 
 def solution_tree(name, conf):
-    """The starting stage with the reference solution applied, freshly made."""
+    """The starting point (stage and extra files) with the reference solution applied, freshly
+    made."""
     tree = os.path.join(BUILD, "solution-" + name)
     shutil.rmtree(tree, ignore_errors=True)
-    copy_stage(conf["start"], tree)
+    copy_start(conf, tree)
     patch = os.path.join(LABS, "solutions", name, "solution.patch")
     if not os.path.isfile(patch):
         raise LabError(f"lab '{name}' has no reference solution ({os.path.relpath(patch, ROOT)})")
@@ -97,25 +111,36 @@ def solution_tree(name, conf):
     return tree
 
 
+class BuildFailed(Exception):
+    """The copy's server or the grader against it does not compile: a score of 0."""
+
+
 def grade(name, source, label, quiet=False):
     """Build source and its grader, run it; return (passed, failed). Quiet: the compiler's and
     the tests' output is not shown (CI's run of an untouched starting point, meant to fail)."""
+    try:
+        return run_grader(name, source, label, quiet)
+    except BuildFailed as why:
+        print(f"lab {name}: {why}")
+        return 0, 1
+
+
+def run_grader(name, source, label, quiet, tests=None):
+    """grade() of the lab's tests or of @p tests, raising BuildFailed instead of scoring 0."""
     hush = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if quiet else {}
     conf = read_conf(name)
     print(f"=== grading lab {name} ({label}: {os.path.relpath(source, ROOT)})", flush=True)
     if subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}", "-C",
                        source], **hush).returncode != 0:
-        print(f"lab {name}: the server does not build")
-        return 0, 1
+        raise BuildFailed("the server does not build")
     out = os.path.join(BUILD, f"{name}-{label}", "grader")
-    tests = [os.path.join(ROOT, t) for t in conf["tests"]]
+    tests = [os.path.join(ROOT, t) for t in (tests or conf["tests"])]
     build = subprocess.run(["make", "--no-print-directory", "-s", f"-j{os.cpu_count() or 2}", "-C",
                             os.path.join(ROOT, "tests"), "grader", f"SRC={source}",
                             f"GRADER_TESTS={' '.join(tests)}",
                             f"GRADER_STAGE={conf['chapter']}", f"GRADER_OUT={out}"], **hush)
     if build.returncode != 0:
-        print(f"lab {name}: the grader does not compile against {os.path.relpath(source, ROOT)}")
-        return 0, 1
+        raise BuildFailed(f"the grader does not compile against {os.path.relpath(source, ROOT)}")
     report = out + ".xml"
     if os.path.exists(report):
         os.remove(report)
@@ -156,18 +181,32 @@ def cmd_ci():
         if failed or not passed:
             problems.append(f"lab {name}: the reference solution fails its grader "
                             f"({passed} passed, {failed} failed)")
-        start = os.path.join(BUILD, "start-" + name)
-        shutil.rmtree(start, ignore_errors=True)
-        copy_stage(conf["start"], start)
-        passed, failed = grade(name, start, "start", quiet=True)
-        print(f"lab {name}: the untouched starting point: {passed} passed, {failed} failed")
-        if not failed:
-            problems.append(f"lab {name}: the untouched starting point passes its grader "
-                            "(a grader that cannot fail)")
+        problems += check_start_fails(name, conf)
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"check-labs: {'FAILED' if problems else 'OK'} ({len(all_labs())} labs)")
     return 1 if problems else 0
+
+
+def check_start_fails(name, conf):
+    """CI's other half: the untouched starting point fails the grader. With `behaviour`, those
+    tests alone must compile against it and fail: not only a missing interface. Problems found."""
+    start = os.path.join(BUILD, "start-" + name)
+    shutil.rmtree(start, ignore_errors=True)
+    copy_start(conf, start)
+    if not conf["behaviour"]:
+        passed, failed = grade(name, start, "start", quiet=True)
+        print(f"lab {name}: the untouched starting point: {passed} passed, {failed} failed")
+        return [] if failed else [f"lab {name}: the untouched starting point passes its grader "
+                                  "(a grader that cannot fail)"]
+    try:
+        passed, failed = run_grader(name, start, "start", True, conf["behaviour"])
+    except BuildFailed as why:
+        return [f"lab {name}: its behaviour tests must compile against the start, but {why}"]
+    print(f"lab {name}: the untouched starting point, behaviour tests only: "
+          f"{passed} passed, {failed} failed")
+    return [] if failed else [f"lab {name}: the untouched starting point passes its behaviour "
+                              "tests (a grader that cannot fail)"]
 
 
 def main(argv):

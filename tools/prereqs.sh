@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # prereqs.sh WHAT — are the tools for `make WHAT` installed?
-# WHAT is one or more of build|test|check|docs|bench|fuzz|class (class: the notes' demos).
+# WHAT is one or more of build|test|check|docs|bench|fuzz|class|labs (class: the notes' demos;
+# labs: what the labs' graders start besides the course's server).
 #
 # Fast when everything is there (no apt call). When something is missing it names the Debian
 # packages to install; as root it installs them itself (apt-get update + apt-get install -y),
@@ -101,6 +102,9 @@ check() {
         fuzz)
             need_cmd make make
             need_libfuzzer ;;
+        labs)
+            # Lab load-balancer puts nginx in front of three of our servers.
+            need_cmd nginx nginx ;;
         class)
             # The clients and tools of the notes' demos. Only netcat-openbsd has -N and -q
             # (Debian 12 has no package called netcat); setsid and prlimit are util-linux's.
@@ -112,12 +116,12 @@ check() {
             need_cmd util-linux setsid prlimit
             need_cmd python3 python3 ;;
         *)
-            echo "usage: tools/prereqs.sh WHAT... (build|test|check|docs|bench|fuzz|class)" >&2
+            echo "usage: tools/prereqs.sh WHAT... (build|test|check|docs|bench|fuzz|class|labs)" >&2
             exit 2 ;;
     esac
 }
 
-[[ $# -ge 1 ]] || { echo "usage: tools/prereqs.sh WHAT... (build|test|check|docs|bench|fuzz|class)" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: tools/prereqs.sh WHAT... (build|test|check|docs|bench|fuzz|class|labs)" >&2; exit 2; }
 what="$*"
 for one in "$@"; do check "$one"; done
 [[ ${#missing[@]} -eq 0 ]] && exit 0

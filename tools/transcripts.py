@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import selftest  # noqa: E402
+
 MARKER_RE = re.compile(r"^<!-- transcript: ([\w./-]+) -->\s*$")
 FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
 SCRIPT_TIMEOUT = 90  # seconds, per script
@@ -280,7 +283,7 @@ def self_test():
     real_lib = os.path.join(scripts_dir(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "lib.sh")
     cases = [
-        ("a fresh page passes", lambda r: None, None),
+        ("a fresh page passes", None, None),
         ("a stale line fails, naming page and block", lambda r: edit(r, "hello PORT\n", "hi\n"),
          "notes/page.md:2: transcript t is stale"),
         ("an unknown part fails", lambda r: edit(r, "t/log", "t/logs"), "prints no such part"),
@@ -303,34 +306,24 @@ def self_test():
         ("a failing script fails", lambda r: open(os.path.join(scripts_dir(r), "t.sh"), "a")
          .write("false\n"), "exit status 1"),
     ]
-    failed = 0
-    for title, breaker, expected in cases:
-        root = tempfile.mkdtemp(prefix="transcripts-self-test-")
+
+    def build(root):
+        os.makedirs(scripts_dir(root))
+        shutil.copy(real_lib, scripts_dir(root))
+        selftest.write(os.path.join(root, "notes", "page.md"), PAGE)
+        selftest.write(os.path.join(scripts_dir(root), "t.sh"), SCRIPT)
+
+    def check(root):
         try:
-            os.makedirs(scripts_dir(root))
-            shutil.copy(real_lib, scripts_dir(root))
-            open(os.path.join(root, "notes", "page.md"), "w").write(PAGE)
-            open(os.path.join(scripts_dir(root), "t.sh"), "w").write(SCRIPT)
-            breaker(root)
-            try:
-                problems = compare(root, [], write=False)
-            except Failure as failure:
-                problems = [str(failure)]
-            ok = (not problems) if expected is None else any(expected in p for p in problems)
-            if not ok:
-                print("\n".join(problems) or "(no problem reported)")
-        finally:
-            shutil.rmtree(root)
-        print(f"transcripts self-test: {'ok  ' if ok else 'FAIL'} {title}")
-        failed += not ok
-    return 1 if failed else 0
+            return compare(root, [], write=False)
+        except Failure as failure:
+            return [str(failure)]
+
+    return selftest.run_cases("transcripts", cases, build, check)
 
 
 def edit(root, old, new):
-    path = os.path.join(root, "notes", "page.md")
-    text = open(path).read()
-    assert old in text, old
-    open(path, "w").write(text.replace(old, new, 1))
+    selftest.replace_once(os.path.join(root, "notes", "page.md"), old, new)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,7 @@
 # Chapter 5, class demo: the server with a 2 s timeout, and an idle client it hangs up on.
 source "$REPO/notes/transcripts/lib.sh"
-cd "$REPO/stage5_timer_wheel"
-mask 'accepted from port [0-9]+' 'accepted from port N'
 
-serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
+serve_chapter5 -v
 say '$ ./server -p 0 -w 1 -t 2 -v -r www'
 # The worker's "started" may come before the parent's line: shown in one order.
 server_log >"$TRANSCRIPT_DIR/start"

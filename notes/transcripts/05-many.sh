@@ -1,9 +1,8 @@
 # Chapter 5, class demo: a hundred idle connections, counted by the worker's stats line before
 # and after the timeout. A fresh server without -v (one log line per connection is too many).
 source "$REPO/notes/transcripts/lib.sh"
-cd "$REPO/stage5_timer_wheel"
 
-serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 -r www
+serve_chapter5
 part server
 say '$ ./server -p 0 -w 1 -t 2 -r www'
 server_log >"$TRANSCRIPT_DIR/start"

@@ -1,10 +1,8 @@
 # Chapter 5, deep dive: a worker stopped past an idle connection's deadline closes it as soon as
 # it is continued (the wheel follows the clock, not the alarms). The lecture's server: -t 2 -v.
 source "$REPO/notes/transcripts/lib.sh"
-cd "$REPO/stage5_timer_wheel"
-mask 'accepted from port [0-9]+' 'accepted from port N'
 
-serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 -v -r www
+serve_chapter5 -v
 server_log >/dev/null  # shown by 05-idle
 
 cmd '../notes/scripts/idle.sh $PORT 4 &'

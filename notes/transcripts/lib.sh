@@ -167,3 +167,12 @@ serve_pool() {
     wait_log '\] started$' "$workers"
     name_workers
 }
+
+# serve_chapter5 [ARGS...]: chapter 5's demo server, started as in the lecture: from
+# stage5_timer_wheel/ (the script goes on there), one worker W0, a 2 s timeout, the chapter's
+# www/, and ARGS (-v logs each connection; its client port is masked, it varies).
+serve_chapter5() {
+    cd "$REPO/stage5_timer_wheel"
+    mask 'accepted from port [0-9]+' 'accepted from port N'
+    serve_pool 1 stage5_timer_wheel -p 0 -w 1 -t 2 "$@" -r www
+}

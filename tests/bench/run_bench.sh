@@ -5,11 +5,14 @@
 # only), drives them with wrk run by run (ABAB...), counts system calls per keep-alive request
 # (strace -c), memory per idle connection (RSS), runs the Google Benchmark timer comparison, and
 # writes notes/performance.md and its Chinese edition notes/zh/performance.md (+
-# notes/figures/bench-rps.svg).
+# notes/figures/bench-rps.svg). First, the ceiling (issue 17): stage 4, stage 4 with lab
+# open-file-cache's answer key, and a null responder (stage 4 answering from memory), beside nginx.
 #
 # Knobs (environment): BENCH_DURATION seconds per wrk run (default 3), BENCH_RUNS runs per
-# server and case (default 5), BENCH_IDLE idle connections (default 10000), BENCH_STRACE_N
-# requests under strace (default 2000). Every load is bounded in count and time.
+# server and case (default 5), BENCH_CEILING_RUNS rounds of the ceiling rows (default 3),
+# BENCH_IDLE idle connections (default 10000), BENCH_STRACE_N requests under strace (default
+# 2000). BENCH_ONLY=ceiling measures the ceiling rows alone and prints their table (no page is
+# written). Every load is bounded in count and time.
 set -euo pipefail
 
 ROOT_DIR="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -20,6 +23,9 @@ DURATION="${BENCH_DURATION:-3}"
 RUNS="${BENCH_RUNS:-5}"
 IDLE="${BENCH_IDLE:-10000}"
 STRACE_N="${BENCH_STRACE_N:-2000}"
+CEILING_RUNS="${BENCH_CEILING_RUNS:-3}"
+ONLY="${BENCH_ONLY:-}"
+[[ -z "$ONLY" || "$ONLY" == ceiling ]] || { echo "bench: BENCH_ONLY is ceiling or unset" >&2; exit 2; }
 NOTE="$ROOT_DIR/notes/performance.md"
 SVG="$ROOT_DIR/notes/figures/bench-rps.svg"
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -30,6 +36,7 @@ log() { echo "bench: $*" >&2; }
 # Every process this script starts is recorded here by PID and ended by PID on exit.
 OUR_PID=""
 NGINX_PID=""
+CEILING_PIDS=()  # the ceiling's three builds of stage 4
 stop_ours() {
     if [[ -n "$OUR_PID" ]]; then
         kill -TERM "$OUR_PID" 2>/dev/null || true
@@ -46,7 +53,15 @@ stop_nginx() {
         NGINX_PID=""
     fi
 }
-cleanup() { stop_ours; stop_nginx; }
+stop_ceiling() {
+    local pid
+    for pid in "${CEILING_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    CEILING_PIDS=()
+}
+cleanup() { stop_ours; stop_nginx; stop_ceiling; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -54,16 +69,9 @@ trap 'exit 130' INT TERM
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [[ $(ulimit -n) -ge $((IDLE + 2000)) ]] || { log "ulimit -n is $(ulimit -n): too low"; exit 1; }
 
-# --- build -----------------------------------------------------------------------------------
-log "building stage 5 with -O2 -DNDEBUG into $OUT/src"
+# --- build directory (the servers are built below: stage 4's three builds, then stage 5) -------
 rm -rf "$OUT"
-mkdir -p "$OUT/src" "$OUT/wrk" "$OUT/tmp" "$ROOT_DIR/notes/figures"
-cp stage5_timer_wheel/*.cpp stage5_timer_wheel/*.h stage5_timer_wheel/Makefile "$OUT/src/"
-make -s -C "$OUT/src" CXXFLAGS='-O2 -g -DNDEBUG' >&2
-SERVER="$OUT/src/server"
-g++ -O2 -DNDEBUG -std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Itests -Istage5_timer_wheel \
-    tests/bench/timer_bench.cpp stage5_timer_wheel/time_wheel.cpp -lbenchmark -lpthread \
-    -o "$OUT/timer_bench"
+mkdir -p "$OUT/src" "$OUT/wrk" "$OUT/tmp" "$OUT/ceiling" "$ROOT_DIR/notes/figures"
 
 # --- docroot: nginx's classic 612-byte welcome page size, 10 KiB, 1 MiB ----------------------
 WWW="$OUT/www"
@@ -85,6 +93,15 @@ declare -A FILE_PATH=([612B]=/index.html [10KiB]=/10k.bin [1MiB]=/1m.bin)
 # --- servers ---------------------------------------------------------------------------------
 OUR_PORT=""
 NGINX_PORT=""
+# ready_port FILE: the port named by our server's ready line in FILE, waiting up to 5 s for it
+# (nothing when it never came).
+ready_port() {
+    for _ in $(seq 100); do
+        grep -q '^listening on' "$1" 2>/dev/null && break
+        sleep 0.05
+    done
+    sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$1"
+}
 # start_ours WORKERS [taskset-prefix...]: starts our server, waits for its ready line.
 start_ours() {
     local workers="$1"
@@ -92,11 +109,7 @@ start_ours() {
     "$@" "$SERVER" --host 127.0.0.1 --port 0 --workers "$workers" --root "$WWW" \
         > "$OUT/ours.out" 2>> "$OUT/ours.err" &
     OUR_PID=$!
-    for _ in $(seq 100); do
-        grep -q '^listening on' "$OUT/ours.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    OUR_PORT="$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$OUT/ours.out")"
+    OUR_PORT="$(ready_port "$OUT/ours.out")"
     [[ -n "$OUR_PORT" ]] || { log "our server did not start"; cat "$OUT/ours.err" >&2; exit 1; }
 }
 # start_nginx WORKERS [taskset-prefix...]
@@ -117,6 +130,74 @@ start_nginx() {
 }
 # worker_pids PARENT: the worker processes (children) of a server, comma-separated.
 worker_pids() { ps -o pid= --ppid "$1" | tr -d ' ' | paste -sd, -; }
+
+# --- the ceiling: a null responder (issue 17) ---------------------------------------------------
+# Three builds of stage 4 that differ only in where a request's 612 bytes come from: the file
+# system (stage 4 as it is), the same files kept open by lab open-file-cache's answer key, and
+# memory (tests/bench/null-responder.patch, the null responder: the ceiling). Pinned as the pinned
+# rows are (1 worker on CPU 0, wrk -t 1 on CPU 1), nginx too; CEILING_RUNS rounds of one wrk run
+# each, the order rotated every round so that no server always runs first.
+CEILING=(null stage4 cache nginx)
+declare -A CEILING_PORT
+# build_stage4 NAME [PATCH]: stage 4 in $OUT/NAME; with PATCH, a patched copy of $OUT/stage4,
+# so that make recompiles only what the patch touched.
+build_stage4() {
+    if [[ $# -eq 1 ]]; then
+        mkdir -p "$OUT/$1"
+        cp stage4_http/*.cpp stage4_http/*.h stage4_http/Makefile "$OUT/$1/"
+    else
+        cp -a "$OUT/stage4" "$OUT/$1"
+        patch -s -p1 -d "$OUT/$1" -i "$ROOT_DIR/$2"
+    fi
+    make -s -j"$(nproc)" -C "$OUT/$1" CXXFLAGS='-O2 -g -DNDEBUG' >&2
+}
+# start_ceiling NAME: $OUT/NAME/server, 1 worker on CPU 0; its port goes to CEILING_PORT[NAME].
+start_ceiling() {
+    taskset -c 0 "$OUT/$1/server" --host 127.0.0.1 --port 0 --workers 1 --root "$WWW" \
+        > "$OUT/$1.out" 2> "$OUT/$1.err" &
+    CEILING_PIDS+=("$!")
+    CEILING_PORT[$1]="$(ready_port "$OUT/$1.out")"
+    [[ -n "${CEILING_PORT[$1]}" ]] || { log "$1 did not start"; cat "$OUT/$1.err" >&2; exit 1; }
+}
+# run_ceiling: CEILING_RUNS rounds; round r starts with server r mod 4.
+run_ceiling() {
+    local run i name
+    for run in $(seq "$CEILING_RUNS"); do
+        for i in "${!CEILING[@]}"; do
+            name="${CEILING[(run + i) % ${#CEILING[@]}]}"
+            taskset -c 1 wrk -t 1 -c 100 -d "${DURATION}s" --timeout 5s --latency \
+                "http://127.0.0.1:${CEILING_PORT[$name]}/index.html" \
+                > "$OUT/ceiling/${name}__run$run.txt"
+        done
+    done
+}
+log "ceiling: building stage 4, with the open-file cache, and the null responder"
+build_stage4 stage4
+build_stage4 cache labs/solutions/open-file-cache/solution.patch
+build_stage4 null tests/bench/null-responder.patch
+for name in null stage4 cache; do start_ceiling "$name"; done
+start_nginx 1 taskset -c 0
+CEILING_PORT[nginx]="$NGINX_PORT"
+log "wrk ceiling: $CEILING_RUNS x (null, stage 4, cache, nginx), ${DURATION} s each"
+run_ceiling
+stop_ceiling
+stop_nginx
+CEILING_TABLE="$(python3 tests/bench/ceiling.py "$OUT/ceiling" en)"
+CEILING_TABLE_ZH="$(python3 tests/bench/ceiling.py "$OUT/ceiling" zh)"
+if [[ "$ONLY" == ceiling ]]; then
+    echo "$CEILING_TABLE"
+    log "BENCH_ONLY=ceiling: done in $((SECONDS - START_TIME)) s; no page written"
+    exit 0
+fi
+
+# --- build -----------------------------------------------------------------------------------
+log "building stage 5 with -O2 -DNDEBUG into $OUT/src"
+cp stage5_timer_wheel/*.cpp stage5_timer_wheel/*.h stage5_timer_wheel/Makefile "$OUT/src/"
+make -s -C "$OUT/src" CXXFLAGS='-O2 -g -DNDEBUG' >&2
+SERVER="$OUT/src/server"
+g++ -O2 -DNDEBUG -std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Itests -Istage5_timer_wheel \
+    tests/bench/timer_bench.cpp stage5_timer_wheel/time_wheel.cpp -lbenchmark -lpthread \
+    -o "$OUT/timer_bench"
 
 # --- wrk -------------------------------------------------------------------------------------
 CASES="$OUT/cases.txt"
@@ -142,7 +223,8 @@ run_case() {
 
 # 100 and 1000 connections for each file (issue 7). Run time: 15 cases x RUNS x 2 servers x
 # ~3.1 s per wrk run (default 5 x 3 s: ~465 s), plus ~45 s for the build, the server restarts,
-# strace, perf, the idle connections and the timers: ~510 s, under issue 7's 10 minutes.
+# strace, perf, the idle connections and the timers: ~510 s. The ceiling before it adds ~80 s
+# (three builds of stage 4, 4 x CEILING_RUNS wrk runs): ~590 s, just under issue 7's 10 minutes.
 for workers in 1 2; do
     start_ours "$workers"
     start_nginx "$workers"
@@ -185,8 +267,7 @@ count_parent_syscalls() {
     "$binary" --host 127.0.0.1 --port 0 --workers 2 --root "$WWW" > "$OUT/parent-$name.out" \
         2> "$OUT/parent-$name.err" &
     pid=$!
-    for _ in $(seq 100); do grep -q '^listening on' "$OUT/parent-$name.out" && break; sleep 0.05; done
-    port="$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$OUT/parent-$name.out")"
+    port="$(ready_port "$OUT/parent-$name.out")"
     strace -c -p "$pid" -o "$OUT/strace-parent-$name.txt" 2> "$OUT/strace-parent-$name.err" &
     strace_pid=$!
     for _ in $(seq 100); do grep -q attached "$OUT/strace-parent-$name.err" && break; sleep 0.05; done
@@ -438,6 +519,23 @@ $WRK_TABLE
 
 ![req/s by file size, 2 workers, 100 connections](figures/bench-rps.svg)
 
+<a id="ceiling"></a>
+## The ceiling: a null responder
+
+Target (issue 17): stage 4 with lab open-file-cache's answer key reaches at least 0.9x the
+requests/s of a null responder. The null responder is stage 4 with its file lookup replaced by
+one fixed 612-byte page held in memory (\`tests/bench/null-responder.patch\`): the same process
+pool, loop, parser and response head, but no file system, one \`send\` per response. No build
+of ours that reads the page from a file can beat it, so it is the ceiling they are measured
+against; nginx is there for scale. Per keep-alive request (strace -c, one connection), besides epoll_wait and read: stage 4
+calls openat2, fstat, send, sendfile and close; with the cache, fstat, send and sendfile; the
+null responder, send. All four serve the 612B page pinned as in the pinned rows (1 worker on CPU
+0, \`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` on CPU 1), in $CEILING_RUNS rounds of one run
+each, the order rotated every round; "ratio to the null responder" is the median of the
+per-round ratios, and "runs" lists each server's req/s round by round.
+
+$CEILING_TABLE
+
 <a id="syscalls-per-request"></a>
 ## System calls per keep-alive request
 
@@ -598,6 +696,20 @@ build/bench/timer_bench --benchmark_counters_tabular=true
 $WRK_TABLE_ZH
 
 ![按文件大小的 req/s，2 个工作进程，100 个连接](../figures/bench-rps.svg)
+
+<a id="ceiling"></a>
+## 上限：空响应器（null responder）
+
+目标（issue 17）：第 4 章加上实验 open-file-cache 的参考答案，每秒请求数至少达到空响应器的 0.9 倍。
+空响应器是把第 4 章的文件查找换成内存里一个固定的 612 字节页面的版本（\`tests/bench/null-responder.patch\`）：
+进程池、事件循环、解析器和响应头都一样，只是不碰文件系统，每个响应一次 \`send\`。我们从文件读页面的各个版本都不可能比它快，
+所以它是衡量它们的上限；nginx 列在这里作为参照。每个长连接请求的系统调用（strace -c，一个连接），除了 epoll_wait 和 read 之外：
+第 4 章要调用 openat2、fstat、send、sendfile 和 close；加上缓存后是 fstat、send 和 sendfile；空响应器只有 send。
+四个服务器都按绑核那几行的方式提供 612B 页面
+（1 个工作进程绑在 CPU 0 上，\`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` 绑在 CPU 1 上），跑 $CEILING_RUNS 轮，每轮每个服务器一次，每轮轮换顺序；“与空响应器之比”是各轮比值的中位数，
+“各次运行”一列按轮次列出每个服务器的 req/s。表中由工具生成的 met 表示达标，MISSED 表示未达标并给出差距。
+
+$CEILING_TABLE_ZH
 
 <a id="syscalls-per-request"></a>
 ## 每个长连接请求的系统调用

@@ -489,25 +489,65 @@ std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n, Millis d
   return workers;
 }
 
-pid_t worker_pid(const ServerProcess& server, int id) {
+ServerConfig with_workers(int n, std::vector<std::string> more) {
+  more.insert(more.begin(), {"--workers", std::to_string(n)});
+  return ServerConfig{std::move(more)};
+}
+
+testing::AssertionResult pool_started(const ServerProcess& server, int n,
+                                      std::vector<pid_t>* workers, Millis deadline) {
+  if (!server.ready())
+    return testing::AssertionFailure() << "the server did not start\n" << server.stderr_text();
+  const std::vector<pid_t> started = wait_for_workers(server, n, deadline);
+  if (workers != nullptr) *workers = started;
+  if (static_cast<int>(started.size()) != n)
+    return testing::AssertionFailure() << started.size() << " of " << n << " workers started\n"
+                                       << server.stderr_text();
+  return testing::AssertionSuccess();
+}
+
+std::vector<pid_t> started_pids(const ServerProcess& server, int id) {
   const std::string text = server.stderr_text();
   const std::string prefix = "[worker " + std::to_string(id) + " ";
+  std::vector<pid_t> pids;
   for (std::size_t at = text.find(prefix); at != std::string::npos;
        at = text.find(prefix, at + 1)) {
     const std::size_t pid_start = at + prefix.size();
     const std::size_t close = text.find(']', pid_start);
     if (close != std::string::npos && text.compare(close, 10, "] started\n") == 0)
-      return atoi(text.c_str() + pid_start);
+      pids.push_back(atoi(text.c_str() + pid_start));
   }
-  return -1;
+  return pids;
+}
+
+pid_t worker_pid(const ServerProcess& server, int id) {
+  const std::vector<pid_t> pids = started_pids(server, id);
+  return pids.empty() ? -1 : pids.front();
+}
+
+int banner_worker(const std::optional<std::string>& banner) {
+  const std::string prefix = "hello from worker ";
+  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
+  return atoi(banner->c_str() + prefix.size());
+}
+
+std::optional<std::string> stats_line(const ServerProcess& server, pid_t pid, Millis deadline) {
+  const std::string tag = " " + std::to_string(pid) + "] stats: ";
+  const int before = count_occurrences(server.stderr_text(), tag);
+  if (kill(pid, SIGUSR1) == -1 || !server.wait_for_stderr(tag, before + 1, deadline))
+    return std::nullopt;
+  const std::string text = server.stderr_text();
+  std::size_t at = text.find(tag);
+  for (int seen = 0; seen < before; ++seen) at = text.find(tag, at + tag.size());
+  const std::size_t start = at + tag.size();
+  return text.substr(start, text.find('\n', start) - start);
 }
 
 long open_connections(const ServerProcess& server, pid_t pid, Millis deadline) {
-  const std::string tag = " " + std::to_string(pid) + "] stats: open_connections=";
-  const int before = count_occurrences(server.stderr_text(), tag);
-  if (kill(pid, SIGUSR1) == -1 || !server.wait_for_stderr(tag, before + 1, deadline)) return -1;
-  const std::string text = server.stderr_text();
-  return atol(text.c_str() + text.rfind(tag) + tag.size());
+  const std::string key = "open_connections=";
+  const auto line = stats_line(server, pid, deadline);
+  if (!line || line->rfind(key, 0) != 0) return -1;
+  return atol(line->c_str() + key.size());
 }
 
 bool all_workers_idle(const ServerProcess& server) {
@@ -562,10 +602,7 @@ bool serves_a_new_client(std::uint16_t port) {
 int worker_of_new_connection(std::uint16_t port) {
   Client client(port);
 #if STAGE < 4
-  const auto banner = client.read_line();
-  const std::string prefix = "hello from worker ";
-  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
-  return atoi(banner->c_str() + prefix.size());
+  return banner_worker(client.read_line());
 #else
   if (!client.send_all(get_request("/", true))) return -1;
   const auto response = read_response(client);

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -200,8 +201,37 @@ class FrozenProcess {
 std::vector<pid_t> wait_for_workers(const ServerProcess& server, int n,
                                     Millis deadline = kDeadline);
 
-/** The pid of worker @p id, from its "[worker ID PID] started" line on stderr; -1 when absent. */
+/** "--workers N" followed by @p more: how to start a pool of @p n workers. */
+ServerConfig with_workers(int n, std::vector<std::string> more = {});
+
+/**
+ * The start-up every pool test begins with, run by the test: @p server is ready and @p n workers
+ * have each logged "[worker I PID] started" (wait_for_workers). Their pids, sorted, go to
+ * @p workers when given. For ASSERT_TRUE: a failure says what was missing, with the stderr.
+ */
+testing::AssertionResult pool_started(const ServerProcess& server, int n,
+                                      std::vector<pid_t>* workers = nullptr,
+                                      Millis deadline = kDeadline);
+
+/**
+ * Every pid that worker @p id has started with, from its "[worker ID PID] started" lines, the
+ * first first: one once the pool is up, more once a dead worker is forked again in its slot.
+ */
+std::vector<pid_t> started_pids(const ServerProcess& server, int id);
+
+/** The pid of worker @p id, from its first "[worker ID PID] started" line; -1 when absent. */
 pid_t worker_pid(const ServerProcess& server, int id);
+
+/** The worker id in a banner "hello from worker I pid P" (stages 2-3); -1 for any other line. */
+int banner_worker(const std::optional<std::string>& banner);
+
+/**
+ * Sends SIGUSR1 to @p pid (a worker, a pool's parent, or a stage-1 server) and waits for the new
+ * stats line it prints, "[… PID] stats: …"; returns what follows "stats: ", or nullopt when no
+ * new line arrives in time. The count of lines before the signal tells the new one from the old.
+ */
+std::optional<std::string> stats_line(const ServerProcess& server, pid_t pid,
+                                      Millis deadline = kDeadline);
 
 /**
  * Sends SIGUSR1 to worker @p pid (or to a stage-1 server), waits for the stats line it prints

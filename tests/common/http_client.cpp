@@ -47,9 +47,13 @@ std::optional<HttpResponse> read_response(Client& client, bool to_head, Millis d
   return response;
 }
 
+std::string request(const std::string& method, const std::string& target,
+                    const std::string& fields) {
+  return method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n" + fields + "\r\n";
+}
+
 std::string get_request(const std::string& path, bool close) {
-  return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" +
-         (close ? "Connection: close\r\n" : "") + "\r\n";
+  return request("GET", path, close ? "Connection: close\r\n" : "");
 }
 
 std::optional<HttpResponse> fetch(std::uint16_t port, const std::string& path) {

@@ -29,6 +29,13 @@ struct HttpResponse {
 std::optional<HttpResponse> read_response(Client& client, bool to_head = false,
                                           Millis deadline = kDeadline);
 
+/**
+ * A request the tests send: "METHOD target HTTP/1.1", a Host header, then @p fields (field lines,
+ * each ending in CRLF) and the empty line. No body: append one after it.
+ */
+std::string request(const std::string& method, const std::string& target,
+                    const std::string& fields = "");
+
 /** "GET path HTTP/1.1" with a Host header (and "Connection: close" when @p close). */
 std::string get_request(const std::string& path, bool close = false);
 

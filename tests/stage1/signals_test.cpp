@@ -95,16 +95,6 @@ std::vector<pid_t> serving_processes(const ServerProcess& server, int workers) {
   return harness::wait_for_workers(server, workers);
 }
 
-/** Sends SIGUSR1 to @p pid and waits for the stats line it prints: proof that it runs. */
-bool answers_sigusr1(const ServerProcess& server, pid_t pid) {
-  const std::string tag = " " + std::to_string(pid) + "] stats:";
-  const std::string text = server.stderr_text();
-  int before = 0;
-  for (std::size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at + 1))
-    ++before;
-  return kill(pid, SIGUSR1) == 0 && server.wait_for_stderr(tag, before + 1);
-}
-
 Millis since(Clock::time_point start) {
   return std::chrono::duration_cast<Millis>(Clock::now() - start);
 }
@@ -123,7 +113,8 @@ TEST(Signals, StraySignalsNeitherKillNorStopAnyProcess) {
   // Each process handles SIGUSR1 only after every signal sent before it has been delivered, so
   // its stats line proves it survived them all, and was not stopped.
   for (pid_t pid : processes) {
-    EXPECT_TRUE(answers_sigusr1(server, pid)) << "pid " << pid << "\n" << server.stderr_text();
+    EXPECT_TRUE(harness::stats_line(server, pid).has_value()) << "pid " << pid << "\n"
+                                                              << server.stderr_text();
     EXPECT_NE(harness::process_state(pid), 'T') << "pid " << pid << " is stopped";
   }
   EXPECT_TRUE(server.wait_for_stderr("got SIGHUP", static_cast<int>(processes.size())))

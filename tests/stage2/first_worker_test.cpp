@@ -12,19 +12,12 @@ namespace {
 using harness::Client;
 using harness::ServerProcess;
 
-/** The worker id from a banner "hello from worker I pid P", or -1. */
-int worker_in_banner(const std::optional<std::string>& banner) {
-  const std::string prefix = "hello from worker ";
-  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
-  return atoi(banner->c_str() + prefix.size());
-}
-
 TEST(FirstWorker, EveryConnectionLandsOnWorkerZero) {
   ServerProcess server({{"--workers", "3"}});
   ASSERT_TRUE(server.ready()) << server.stderr_text();
   for (int i = 0; i < 9; ++i) {
     Client client(server.port());
-    EXPECT_EQ(worker_in_banner(client.read_line()), 0) << "connection " << i;
+    EXPECT_EQ(harness::banner_worker(client.read_line()), 0) << "connection " << i;
   }
 }
 
@@ -33,34 +26,34 @@ TEST(FirstWorker, WhenWorkerZeroDiesWorkerOneTakesOver) {
   ASSERT_TRUE(server.ready()) << server.stderr_text();
   Client first(server.port());
   const auto banner = first.read_line();
-  ASSERT_EQ(worker_in_banner(banner), 0);
+  ASSERT_EQ(harness::banner_worker(banner), 0);
   const pid_t worker0 = atoi(banner->c_str() + banner->rfind(' ') + 1);
   kill(worker0, SIGKILL);
   ASSERT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
   for (int i = 0; i < 4; ++i) {
     Client client(server.port());
-    EXPECT_EQ(worker_in_banner(client.read_line()), 1) << "connection " << i;
+    EXPECT_EQ(harness::banner_worker(client.read_line()), 1) << "connection " << i;
   }
 }
 
 // The policy is "the first *responsive* live worker": a frozen worker 0 is skipped once it has
 // left a wake-up unanswered, and takes every connection again once it answers.
 TEST(FirstWorker, WhileWorkerZeroIsFrozenWorkerOneTakesOverAndGivesBack) {
-  ServerProcess server({{"--workers", "3"}});
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(harness::wait_for_workers(server, 3).size(), 3u);
+  ServerProcess server(harness::with_workers(3));
+  ASSERT_TRUE(harness::pool_started(server, 3));
   harness::FrozenProcess frozen(harness::worker_pid(server, 0),
                                 harness::FrozenProcess::How::sigstop);
   ASSERT_TRUE(frozen.frozen()) << frozen.error();
   for (int i = 0; i < 4; ++i) {
     Client client(server.port());
-    EXPECT_EQ(worker_in_banner(client.read_line(harness::Millis(1000))), 1) << "connection " << i;
+    EXPECT_EQ(harness::banner_worker(client.read_line(harness::Millis(1000))), 1)
+        << "connection " << i;
   }
   frozen.thaw();
   ASSERT_TRUE(server.wait_for_stderr("worker 0 answers again")) << server.stderr_text();
   for (int i = 0; i < 4; ++i) {
     Client client(server.port());
-    EXPECT_EQ(worker_in_banner(client.read_line()), 0) << "connection " << i;
+    EXPECT_EQ(harness::banner_worker(client.read_line()), 0) << "connection " << i;
   }
 }
 

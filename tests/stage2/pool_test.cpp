@@ -19,24 +19,10 @@ namespace {
 
 using harness::Client;
 using harness::Millis;
-using harness::ServerConfig;
 using harness::ServerProcess;
+using harness::with_workers;
 
 constexpr int kWorkers = 3;
-
-ServerConfig with_workers(int n) { return ServerConfig{{"--workers", std::to_string(n)}}; }
-
-/** Waits until the parent has @p n children, each of which logged "started"; returns their pids. */
-std::vector<pid_t> started_workers(const ServerProcess& server, int n) {
-  std::vector<pid_t> workers;
-  harness::wait_until([&] {
-    workers = harness::children_of(server.pid());
-    return static_cast<int>(workers.size()) == n &&
-           server.wait_for_stderr("] started", n, Millis(0));
-  });
-  std::sort(workers.begin(), workers.end());
-  return workers;
-}
 
 /** The worker id named in the stderr line "[worker I PID] started" of @p pid, or -1. */
 int worker_id_of(const ServerProcess& server, pid_t pid) {
@@ -50,9 +36,8 @@ int worker_id_of(const ServerProcess& server, pid_t pid) {
 
 TEST(Pool, WorkersAreChildrenOfTheParentWithIdsZeroToNMinusOne) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
-  ASSERT_EQ(static_cast<int>(workers.size()), kWorkers) << server.stderr_text();
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   std::set<int> ids;
   for (pid_t pid : workers) ids.insert(worker_id_of(server, pid));
   EXPECT_EQ(ids, (std::set<int>{0, 1, 2})) << server.stderr_text();
@@ -61,8 +46,8 @@ TEST(Pool, WorkersAreChildrenOfTheParentWithIdsZeroToNMinusOne) {
 #if STAGE < 4  // chapters 2 and 3 greet with a banner; HTTP has none
 TEST(Pool, WorkerBannerNamesItsIdAndPid) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   Client client(server.port());
   const auto banner = client.read_line();
   ASSERT_TRUE(banner.has_value());
@@ -92,9 +77,8 @@ std::vector<std::string> fd_targets(pid_t pid) {
 // so counting fds would not see it) or a sibling's (so a worker could keep it alive).
 TEST(Pool, EveryWorkerHoldsTheListenerAndItsOwnChannelEndOnly) {
   ServerProcess server(with_workers(4));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, 4);
-  ASSERT_EQ(workers.size(), 4u);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, 4, &workers));
   std::map<std::string, int> holders;  // socket -> how many workers hold it
   for (pid_t pid : workers) {
     int sockets = 0;
@@ -118,9 +102,8 @@ TEST(Pool, EveryWorkerHoldsTheListenerAndItsOwnChannelEndOnly) {
 
 TEST(Pool, KilledWorkerIsReapedAtOnceAndSkipped) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
-  ASSERT_EQ(static_cast<int>(workers.size()), kWorkers);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   pid_t victim = -1;
   for (pid_t pid : workers)
     if (worker_id_of(server, pid) == 0) victim = pid;
@@ -137,16 +120,17 @@ TEST(Pool, KilledWorkerIsReapedAtOnceAndSkipped) {
 
 TEST(Pool, ParentExitsWhenEveryWorkerIsKilled) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  for (pid_t pid : started_workers(server, kWorkers)) kill(pid, SIGKILL);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
+  for (pid_t pid : workers) kill(pid, SIGKILL);
   EXPECT_TRUE(server.wait_exit().has_value()) << server.stderr_text();
   EXPECT_TRUE(server.wait_for_stderr("all workers are gone")) << server.stderr_text();
 }
 
 TEST(Pool, SigtermEndsEveryProcessWithinTwoSeconds) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   Client client(server.port());
   ASSERT_TRUE(harness::first_exchange(client));
   server.signal(SIGTERM);
@@ -159,9 +143,8 @@ TEST(Pool, SigtermEndsEveryProcessWithinTwoSeconds) {
 // clients still connect meanwhile (the stopped worker keeps the listening socket open).
 TEST(Pool, StuckWorkerIsKilledThreeSecondsAfterTheStopEvenUnderTraffic) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, 2);
-  ASSERT_EQ(workers.size(), 2u);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, 2, &workers));
   kill(workers[0], SIGSTOP);
   const auto start = std::chrono::steady_clock::now();
   server.signal(SIGTERM);
@@ -179,8 +162,8 @@ TEST(Pool, StuckWorkerIsKilledThreeSecondsAfterTheStopEvenUnderTraffic) {
 // Ctrl-C in a terminal sends SIGINT to the whole foreground process group at once.
 TEST(Pool, CtrlCToTheWholeGroupEndsEverythingCleanly) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   kill(-server.pid(), SIGINT);
   EXPECT_EQ(server.wait_exit(Millis(2000)), 0) << server.stderr_text();
   for (pid_t pid : workers) EXPECT_FALSE(harness::pid_exists(pid));
@@ -188,9 +171,8 @@ TEST(Pool, CtrlCToTheWholeGroupEndsEverythingCleanly) {
 
 TEST(Pool, WorkersExitWhenTheParentIsKilled) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, kWorkers);
-  ASSERT_EQ(static_cast<int>(workers.size()), kWorkers);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
   server.signal(SIGKILL);
   server.wait_exit(Millis(1000));
   // The orphans are re-parented to the test runner (a subreaper), which reaps them.
@@ -203,11 +185,41 @@ TEST(Pool, WorkersExitWhenTheParentIsKilled) {
       << "workers outlived their parent by more than 2 s";
 }
 
+// The last worker forked inherited the parent's ends of every earlier channel. Stopped, it cannot
+// exit and close them, so only a worker that closed them at fork notices the parent's death: the
+// test above passes without that loop, because the last worker's exit closes the copies for all.
+TEST(Pool, WorkersExitWhenTheParentIsKilledWhileTheLastWorkerIsStopped) {
+  ServerProcess server(with_workers(kWorkers));
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, kWorkers, &workers));
+  const auto last = std::find_if(workers.begin(), workers.end(), [&](pid_t pid) {
+    return worker_id_of(server, pid) == kWorkers - 1;
+  });
+  ASSERT_NE(last, workers.end()) << server.stderr_text();
+  const pid_t stopped = *last;
+  kill(stopped, SIGSTOP);
+  server.signal(SIGKILL);
+  server.wait_exit(Millis(1000));
+  EXPECT_TRUE(harness::wait_until(
+      [&] {
+        harness::reap_adopted_children();
+        return std::none_of(workers.begin(), workers.end(),
+                            [&](pid_t pid) { return pid != stopped && harness::pid_exists(pid); });
+      },
+      Millis(2000)))
+      << "an earlier worker outlived its parent: the stopped worker " << stopped
+      << " holds the parent's end of its channel";
+  kill(stopped, SIGKILL);  // a stopped process dies of SIGKILL too
+  harness::wait_until([&] {
+    harness::reap_adopted_children();
+    return !harness::pid_exists(stopped);
+  });
+}
+
 TEST(Pool, SigusrOneToAWorkerPrintsThatWorkersStats) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const auto workers = started_workers(server, 2);
-  ASSERT_EQ(workers.size(), 2u);
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, 2, &workers));
   kill(workers[1], SIGUSR1);
   const std::string prefix = "[worker " + std::to_string(worker_id_of(server, workers[1])) + " " +
                              std::to_string(workers[1]) + "] stats:";
@@ -253,8 +265,7 @@ bool allow_one_more_fd(pid_t pid, rlimit& old_limit) {
 // workers sit idle. The full worker says so on its channel; the parent passes its turn on.
 TEST(Pool, AWorkerOutOfFdsIsSkippedAndNoConnectionWaitsBehindIt) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(started_workers(server, 2).size(), 2u) << server.stderr_text();
+  ASSERT_TRUE(harness::pool_started(server, 2));
   const pid_t worker0 = harness::worker_pid(server, 0);
   const int fds_before = harness::open_fd_count(worker0);
   rlimit old_limit{};
@@ -335,8 +346,7 @@ class FrozenWorker : public testing::TestWithParam<FrozenProcess::How> {};
 
 TEST_P(FrozenWorker, StrandsNoConnectionAndIsHandedConnectionsAgainOnceThawed) {
   ServerProcess server(with_workers(kWorkers));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(static_cast<int>(started_workers(server, kWorkers).size()), kWorkers);
+  ASSERT_TRUE(harness::pool_started(server, kWorkers));
   FrozenProcess frozen(harness::worker_pid(server, 0), GetParam());
   if (!frozen.frozen() && GetParam() == FrozenProcess::How::ptrace)
     GTEST_SKIP() << "cannot ptrace here: " << frozen.error();
@@ -373,8 +383,7 @@ INSTANTIATE_TEST_SUITE_P(Pool, FrozenWorker,
 // The parent reads its signal pipe once per loop turn too: a flood on it delays no hand-off.
 TEST(Pool, ASigusr1FloodOnTheParentDelaysNoNewConnection) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(started_workers(server, 2).size(), 2u);
+  ASSERT_TRUE(harness::pool_started(server, 2));
   std::optional<int> status;
   {
     harness::SignalFlood flood(server.pid(), SIGUSR1, Millis(6000));

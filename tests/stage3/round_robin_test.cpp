@@ -14,15 +14,6 @@ namespace {
 using harness::Client;
 using harness::ServerProcess;
 
-/** Waits until @p n workers logged "started", and returns the pid of worker @p id. */
-pid_t pid_of_worker(const ServerProcess& server, int n, int id) {
-  if (!server.wait_for_stderr("] started", n)) return -1;
-  const std::string text = server.stderr_text();
-  const std::string tag = "[worker " + std::to_string(id) + " ";
-  const std::size_t at = text.find(tag);
-  return at == std::string::npos ? -1 : atoi(text.c_str() + at + tag.size());
-}
-
 TEST(RoundRobin, SequentialConnectionsLandOnEachWorkerInTurn) {
   ServerProcess server({{"--workers", "3"}});
   ASSERT_TRUE(server.ready()) << server.stderr_text();
@@ -32,9 +23,9 @@ TEST(RoundRobin, SequentialConnectionsLandOnEachWorkerInTurn) {
 }
 
 TEST(RoundRobin, DeadWorkerIsSkipped) {
-  ServerProcess server({{"--workers", "3"}});
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const pid_t worker1 = pid_of_worker(server, 3, 1);
+  ServerProcess server(harness::with_workers(3));
+  ASSERT_TRUE(harness::pool_started(server, 3));
+  const pid_t worker1 = harness::worker_pid(server, 1);
   ASSERT_GT(worker1, 0) << server.stderr_text();
   kill(worker1, SIGKILL);
   ASSERT_TRUE(server.wait_for_stderr("killed by SIGKILL")) << server.stderr_text();
@@ -45,7 +36,7 @@ TEST(RoundRobin, DeadWorkerIsSkipped) {
   server.signal(SIGUSR1);
   ASSERT_TRUE(server.wait_for_stderr("stats: workers_alive=2")) << server.stderr_text();
   for (int id : {0, 2}) {
-    const pid_t pid = pid_of_worker(server, 3, id);
+    const pid_t pid = harness::worker_pid(server, id);
     for (int round = 0; round < 2; ++round)
       ASSERT_EQ(harness::open_connections(server, pid), 0) << server.stderr_text();
   }
@@ -62,9 +53,9 @@ TEST(RoundRobin, DeadWorkerIsSkipped) {
 // A frozen worker is skipped like a dead one once it has left a wake-up unanswered, and rejoins
 // the turn when it answers again.
 TEST(RoundRobin, FrozenWorkerIsSkippedUntilItAnswersAgain) {
-  ServerProcess server({{"--workers", "3"}});
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const pid_t worker1 = pid_of_worker(server, 3, 1);
+  ServerProcess server(harness::with_workers(3));
+  ASSERT_TRUE(harness::pool_started(server, 3));
+  const pid_t worker1 = harness::worker_pid(server, 1);
   ASSERT_GT(worker1, 0) << server.stderr_text();
   harness::FrozenProcess frozen(worker1, harness::FrozenProcess::How::sigstop);
   ASSERT_TRUE(frozen.frozen()) << frozen.error();

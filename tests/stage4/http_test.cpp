@@ -24,8 +24,8 @@ using harness::ServerProcess;
 class Http : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(
-        harness::ServerConfig{{"--workers", "2", "--root", docroot_.root()}});
+    server_ =
+        std::make_unique<ServerProcess>(harness::with_workers(2, {"--root", docroot_.root()}));
     ASSERT_TRUE(server_->ready()) << server_->stderr_text();
   }
   std::uint16_t port() const { return server_->port(); }
@@ -84,7 +84,7 @@ TEST_F(Http, HeadHasTheHeadersOfGetButNoBody) {
   for (const char* name : {"index.html", "empty.txt", "ten_k.bin", "one_mib.bin", "style.css"}) {
     const std::string path = std::string("/") + name;
     Client client(port());
-    ASSERT_TRUE(client.send_all("HEAD " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(client.send_all(harness::request("HEAD", path)));
     auto head = read_response(client, true);
     ASSERT_TRUE(head.has_value()) << name;
     // If a body had been sent, the next response would not start where we expect it.

@@ -25,23 +25,17 @@ using harness::ServerProcess;
 constexpr std::size_t kTenK = 10 * 1024;
 constexpr std::size_t kMiB = 1024 * 1024;
 
-/** "METHOD path HTTP/1.1" with Host and the extra field lines @p fields (keep-alive). */
-std::string request(const std::string& path, const std::string& fields,
-                    const std::string& method = "GET") {
-  return method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n";
-}
-
 /** A GET of @p path with "Range: @p range", as `curl -r` sends it. */
 std::string ranged(const std::string& path, const std::string& range) {
-  return request(path, "Range: " + range + "\r\n");
+  return harness::request("GET", path, "Range: " + range + "\r\n");
 }
 
 /** A stage-4 server (the student's) with a fresh temporary document root. */
 class ByteRanges : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(
-        harness::ServerConfig{{"--workers", "2", "--root", docroot_.root()}});
+    server_ =
+        std::make_unique<ServerProcess>(harness::with_workers(2, {"--root", docroot_.root()}));
     ASSERT_TRUE(server_->ready()) << server_->stderr_text();
   }
   std::uint16_t port() const { return server_->port(); }
@@ -96,7 +90,7 @@ TEST_F(ByteRanges, EveryFileResponseAdvertisesByteRanges) {
     EXPECT_EQ(response->header("content-range"), "") << path << ": no Range was asked";
   }
   Client client(port());
-  ASSERT_TRUE(client.send_all(request("/ten_k.bin", "", "HEAD")));
+  ASSERT_TRUE(client.send_all(harness::request("HEAD", "/ten_k.bin")));
   const auto head = read_response(client, true);
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->header("accept-ranges"), "bytes") << "HEAD: the fields of the GET";
@@ -197,7 +191,7 @@ TEST_F(ByteRanges, InvalidRangeIsIgnored) {
 // POST is refused as before, with no trace of the Range.
 TEST_F(ByteRanges, RangeOnHeadOrAnotherMethod) {
   Client client(port());
-  ASSERT_TRUE(client.send_all(request("/ten_k.bin", "Range: bytes=0-99\r\n", "HEAD")));
+  ASSERT_TRUE(client.send_all(harness::request("HEAD", "/ten_k.bin", "Range: bytes=0-99\r\n")));
   auto head = read_response(client, true);
   ASSERT_TRUE(head.has_value());
   ASSERT_TRUE(client.send_all(ranged("/ten_k.bin", "bytes=0-99")));
@@ -216,8 +210,8 @@ TEST_F(ByteRanges, RangeOnHeadOrAnotherMethod) {
     EXPECT_EQ(head->header("content-range"), "");
   }
   Client post(port());
-  ASSERT_TRUE(
-      post.send_all(request("/ten_k.bin", "Range: bytes=0-99\r\nContent-Length: 0\r\n", "POST")));
+  ASSERT_TRUE(post.send_all(
+      harness::request("POST", "/ten_k.bin", "Range: bytes=0-99\r\nContent-Length: 0\r\n")));
   const auto refused = read_response(post);
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 405);
@@ -244,10 +238,9 @@ TEST_F(ByteRanges, IdleConnectionsDoNotKeepALongRange) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine: RSS cannot tell";
 #endif
-  ServerProcess one(harness::ServerConfig{{"--workers", "1", "--root", docroot_.root()}});
-  ASSERT_TRUE(one.ready()) << one.stderr_text();
-  const auto workers = harness::wait_for_workers(one, 1);
-  ASSERT_EQ(workers.size(), 1u) << one.stderr_text();
+  ServerProcess one(harness::with_workers(1, {"--root", docroot_.root()}));
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(one, 1, &workers));
   ASSERT_TRUE(harness::serves_a_new_client(one.port()));
   const long rss_before = harness::rss_kib(workers[0]);
   const std::string range = "bytes=" + std::string(15000, '0') + "-99";  // bytes 0-99
@@ -269,8 +262,8 @@ TEST_F(ByteRanges, IdleConnectionsDoNotKeepALongRange) {
 TEST_F(ByteRanges, IfRangeNeverGivesAStalePart) {
   Client client(port());
   for (const char* validator : {"\"an-old-etag\"", "Thu, 01 Jan 1970 00:00:00 GMT"}) {
-    ASSERT_TRUE(client.send_all(request(
-        "/ten_k.bin", std::string("Range: bytes=0-99\r\nIf-Range: ") + validator + "\r\n")));
+    ASSERT_TRUE(client.send_all(harness::request(
+        "GET", "/ten_k.bin", std::string("Range: bytes=0-99\r\nIf-Range: ") + validator + "\r\n")));
     expect_whole(read_response(client), "ten_k.bin", std::string("If-Range: ") + validator);
   }
 }
@@ -282,13 +275,14 @@ TEST_F(ByteRanges, NotModifiedComesBeforeTheRange) {
   const std::string last_modified = first->header("last-modified");
   ASSERT_FALSE(last_modified.empty());
   Client client(port());
-  ASSERT_TRUE(client.send_all(
-      request("/ten_k.bin", "Range: bytes=0-99\r\nIf-Modified-Since: " + last_modified + "\r\n")));
+  ASSERT_TRUE(client.send_all(harness::request(
+      "GET", "/ten_k.bin", "Range: bytes=0-99\r\nIf-Modified-Since: " + last_modified + "\r\n")));
   const auto unchanged = read_response(client);
   ASSERT_TRUE(unchanged.has_value());
   EXPECT_EQ(unchanged->status, 304);
-  ASSERT_TRUE(client.send_all(request(
-      "/ten_k.bin", "Range: bytes=0-99\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n")));
+  ASSERT_TRUE(client.send_all(harness::request(
+      "GET", "/ten_k.bin",
+      "Range: bytes=0-99\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n")));
   expect_part(read_response(client), "ten_k.bin", 0, 99);
 }
 

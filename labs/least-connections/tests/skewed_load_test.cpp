@@ -21,12 +21,7 @@ using harness::ServerProcess;
 constexpr int kWorkers = 3;
 
 /** The worker id in the banner "hello from worker I pid P" this client reads; -1 without. */
-int worker_of(Client& client) {
-  const auto banner = client.read_line();
-  const std::string prefix = "hello from worker ";
-  if (!banner || banner->rfind(prefix, 0) != 0) return -1;
-  return atoi(banner->c_str() + prefix.size());
-}
+int worker_of(Client& client) { return harness::banner_worker(client.read_line()); }
 
 /** Every worker's open_connections from its own stats line, in worker order (-1: no answer). */
 std::vector<long> open_per_worker(const ServerProcess& server) {
@@ -49,10 +44,7 @@ bool settled(const ServerProcess& server, const std::vector<long>& expected) {
 /** A server with kWorkers workers, all started. */
 class LeastConnections : public testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.ready()) << server_.stderr_text();
-    ASSERT_EQ(harness::wait_for_workers(server_, kWorkers).size(), std::size_t{kWorkers});
-  }
+  void SetUp() override { ASSERT_TRUE(harness::pool_started(server_, kWorkers)); }
 
   /** Connects and keeps the connection open; counts it for the worker its banner names. */
   void open_long_lived() {
@@ -86,7 +78,7 @@ class LeastConnections : public testing::Test {
     FAIL() << "worker " << worker << " holds no connection";
   }
 
-  ServerProcess server_{{{"--workers", std::to_string(kWorkers)}}};
+  ServerProcess server_{harness::with_workers(kWorkers)};
   std::vector<Client> held_;
   std::vector<int> held_worker_;            // which worker took held_[i]; -1 once closed
   std::vector<long> expected_ = {0, 0, 0};  // open connections per worker, as held here

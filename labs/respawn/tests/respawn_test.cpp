@@ -26,29 +26,12 @@ namespace {
 
 using harness::Client;
 using harness::Millis;
-using harness::ServerConfig;
 using harness::ServerProcess;
+using harness::with_workers;
 using Clock = std::chrono::steady_clock;
-
-ServerConfig with_workers(int n) { return ServerConfig{{"--workers", std::to_string(n)}}; }
 
 Millis since(Clock::time_point start) {
   return std::chrono::duration_cast<Millis>(Clock::now() - start);
-}
-
-/** The pids that worker @p id has started with ("[worker ID PID] started"), the first first. */
-std::vector<pid_t> incarnations(const ServerProcess& server, int id) {
-  const std::string text = server.stderr_text();
-  const std::string prefix = "[worker " + std::to_string(id) + " ";
-  std::vector<pid_t> pids;
-  for (std::size_t at = text.find(prefix); at != std::string::npos;
-       at = text.find(prefix, at + 1)) {
-    const std::size_t pid_start = at + prefix.size();
-    const std::size_t close = text.find(']', pid_start);
-    if (close != std::string::npos && text.compare(close, 10, "] started\n") == 0)
-      pids.push_back(atoi(text.c_str() + pid_start));
-  }
-  return pids;
 }
 
 /** Waits until worker @p id has started @p n times; returns the pid of the n-th, or -1. */
@@ -57,7 +40,7 @@ pid_t wait_for_incarnation(const ServerProcess& server, int id, std::size_t n,
   std::vector<pid_t> pids;
   harness::wait_until(
       [&] {
-        pids = incarnations(server, id);
+        pids = harness::started_pids(server, id);
         return pids.size() >= n;
       },
       deadline);
@@ -96,17 +79,24 @@ bool crash_loop(const ServerProcess& server, int id, int kills) {
   return true;
 }
 
+/**
+ * SIGKILLs @p victim, worker @p id's incarnation @p n - 1, and waits until the slot has started
+ * its @p n-th; returns that pid, or -1 when the kill failed or no successor came in time.
+ */
+pid_t kill_and_wait_for_successor(const ServerProcess& server, int id, pid_t victim, std::size_t n,
+                                  Millis deadline = harness::kDeadline) {
+  if (!kill_worker(server, victim)) return -1;
+  return wait_for_incarnation(server, id, n, deadline);
+}
+
 // The slot keeps its number; the worker in it is a new process with a new channel, and it serves:
 // chapter 2 hands every connection to the first available worker, worker 0.
 TEST(Respawn, AKilledWorkerIsReplacedInItsSlotAndServes) {
   ServerProcess server(with_workers(3));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  std::vector<pid_t> workers = harness::wait_for_workers(server, 3);
-  ASSERT_EQ(workers.size(), 3u) << server.stderr_text();
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(harness::pool_started(server, 3, &workers));
   const pid_t old0 = wait_for_incarnation(server, 0, 1);
-  ASSERT_TRUE(kill_worker(server, old0));
-
-  const pid_t new0 = wait_for_incarnation(server, 0, 2);
+  const pid_t new0 = kill_and_wait_for_successor(server, 0, old0, 2);
   ASSERT_GT(new0, 0) << "worker 0 was not respawned\n" << server.stderr_text();
   EXPECT_NE(new0, old0);
   EXPECT_TRUE(server.wait_for_stderr(respawned_line(0, new0))) << server.stderr_text();
@@ -138,8 +128,7 @@ TEST(Respawn, AKilledWorkerIsReplacedInItsSlotAndServes) {
 // it; its successor starts afresh and is handed connections at once, as worker 0 is in chapter 2.
 TEST(Respawn, AHungWorkerThatIsKilledIsReplacedByOneThatServes) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(harness::wait_for_workers(server, 2).size(), 2u) << server.stderr_text();
+  ASSERT_TRUE(harness::pool_started(server, 2));
   const pid_t hung = wait_for_incarnation(server, 0, 1);
   const pid_t worker1 = wait_for_incarnation(server, 1, 1);
   ASSERT_EQ(kill(hung, SIGSTOP), 0);
@@ -151,9 +140,8 @@ TEST(Respawn, AHungWorkerThatIsKilledIsReplacedByOneThatServes) {
   ASSERT_TRUE(
       server.wait_for_stderr("worker 0 (pid " + std::to_string(hung) + ") has not answered"))
       << server.stderr_text();
-  ASSERT_TRUE(kill_worker(server, hung));
 
-  const pid_t fresh = wait_for_incarnation(server, 0, 2);
+  const pid_t fresh = kill_and_wait_for_successor(server, 0, hung, 2);
   ASSERT_GT(fresh, 0) << "worker 0 was not respawned\n" << server.stderr_text();
   for (int i = 0; i < 2; ++i) {
     Client client(server.port());
@@ -167,9 +155,8 @@ TEST(Respawn, AHungWorkerThatIsKilledIsReplacedByOneThatServes) {
 // connection goes, after the chapter's answer deadline, to the next slot.
 TEST(Respawn, EveryWorkerKilledAtOnceIsReplacedAndEverySlotServes) {
   ServerProcess server(with_workers(3));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  const std::vector<pid_t> old = harness::wait_for_workers(server, 3);
-  ASSERT_EQ(old.size(), 3u) << server.stderr_text();
+  std::vector<pid_t> old;
+  ASSERT_TRUE(harness::pool_started(server, 3, &old));
   for (pid_t pid : old) ASSERT_TRUE(kill_worker(server, pid));
 
   std::vector<pid_t> fresh;
@@ -237,14 +224,12 @@ std::string still_there(const std::vector<pid_t>& pids) {
 // And like the first ones, it exits once the parent is gone, even by SIGKILL.
 TEST(Respawn, ARespawnedWorkerHoldsWhatTheFirstOnesHeldAndExitsWithTheParent) {
   ServerProcess server(with_workers(3));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(harness::wait_for_workers(server, 3).size(), 3u) << server.stderr_text();
+  ASSERT_TRUE(harness::pool_started(server, 3));
   const pid_t worker0 = wait_for_incarnation(server, 0, 1);
   const pid_t worker2 = wait_for_incarnation(server, 2, 1);
   const pid_t old1 = wait_for_incarnation(server, 1, 1);
   const int parent_fds = harness::open_fd_count(server.pid());
-  ASSERT_TRUE(kill_worker(server, old1));
-  const pid_t new1 = wait_for_incarnation(server, 1, 2);
+  const pid_t new1 = kill_and_wait_for_successor(server, 1, old1, 2);
   ASSERT_GT(new1, 0) << "worker 1 was not respawned\n" << server.stderr_text();
 
   // A worker logs "started" once its loop is set up: its fds are what it will keep.
@@ -280,8 +265,7 @@ TEST(Respawn, ARespawnedWorkerHoldsWhatTheFirstOnesHeldAndExitsWithTheParent) {
 // Meanwhile the parent sleeps in epoll_wait: it burns no CPU, and still hands out connections.
 TEST(Respawn, ACrashLoopBacksOffWithoutSpinningWhileTheOtherWorkerServes) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(harness::wait_for_workers(server, 2).size(), 2u) << server.stderr_text();
+  ASSERT_TRUE(harness::pool_started(server, 2));
   const double cpu_before = harness::cpu_seconds(server.pid());
   const auto loop_start = Clock::now();
   const long delays_ms[] = {100, 200, 400, 800};
@@ -312,8 +296,7 @@ TEST(Respawn, ACrashLoopBacksOffWithoutSpinningWhileTheOtherWorkerServes) {
 // once, and the empty slot stays empty.
 TEST(Respawn, SigtermDuringABackOffStopsAtOnceAndRespawnsNothing) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(harness::wait_for_workers(server, 2).size(), 2u) << server.stderr_text();
+  ASSERT_TRUE(harness::pool_started(server, 2));
   ASSERT_TRUE(crash_loop(server, 0, 4)) << server.stderr_text();
   ASSERT_TRUE(server.wait_for_stderr(back_off_line(0, 4, 800))) << server.stderr_text();
 
@@ -321,8 +304,9 @@ TEST(Respawn, SigtermDuringABackOffStopsAtOnceAndRespawnsNothing) {
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait_exit(Millis(2000)), 0) << server.stderr_text();
   EXPECT_LT(since(start), Millis(600)) << "the stop waited for the back-off";
-  EXPECT_EQ(incarnations(server, 0).size(), 4u) << "worker 0 was respawned during the stop\n"
-                                                << server.stderr_text();
+  EXPECT_EQ(harness::started_pids(server, 0).size(), 4u)
+      << "worker 0 was respawned during the stop\n"
+      << server.stderr_text();
   EXPECT_TRUE(harness::wait_until([&] { return kill(-server.pid(), 0) == -1; }))
       << "a process of the server outlived it";
 }
@@ -332,8 +316,7 @@ TEST(Respawn, SigtermDuringABackOffStopsAtOnceAndRespawnsNothing) {
 // is replaced at once, and its slot counts failures from zero again.
 TEST(Respawn, AWorkerThatLivedOneSecondIsReplacedAtOnceAndResetsTheBackOff) {
   ServerProcess server(with_workers(2));
-  ASSERT_TRUE(server.ready()) << server.stderr_text();
-  ASSERT_EQ(harness::wait_for_workers(server, 2).size(), 2u) << server.stderr_text();
+  ASSERT_TRUE(harness::pool_started(server, 2));
   ASSERT_TRUE(crash_loop(server, 0, 2)) << server.stderr_text();
   // The condition in the two sleeps is the worker's age itself: there is nothing to poll for.
   const pid_t short_lived = wait_for_incarnation(server, 0, 3, Millis(3000));
@@ -347,8 +330,7 @@ TEST(Respawn, AWorkerThatLivedOneSecondIsReplacedAtOnceAndResetsTheBackOff) {
   ASSERT_GT(survivor, 0) << server.stderr_text();
   std::this_thread::sleep_for(Millis(1200));
   const auto killed_at = Clock::now();
-  ASSERT_TRUE(kill_worker(server, survivor));
-  const pid_t successor = wait_for_incarnation(server, 0, 5, Millis(3000));
+  const pid_t successor = kill_and_wait_for_successor(server, 0, survivor, 5, Millis(3000));
   ASSERT_GT(successor, 0) << server.stderr_text();
   EXPECT_LT(since(killed_at), Millis(400)) << "a worker that lived 1.2 s waited for the back-off\n"
                                            << server.stderr_text();
@@ -372,8 +354,7 @@ TEST(Respawn, NoStopPathRespawnsAWorker) {
   std::vector<std::unique_ptr<ServerProcess>> servers;
   for (std::size_t i = 0; i < std::size(cases); ++i) {
     servers.push_back(std::make_unique<ServerProcess>(with_workers(3)));
-    ASSERT_TRUE(servers.back()->ready()) << servers.back()->stderr_text();
-    ASSERT_EQ(harness::wait_for_workers(*servers.back(), 3).size(), 3u);
+    ASSERT_TRUE(harness::pool_started(*servers.back(), 3));
   }
   std::this_thread::sleep_for(Millis(1100));  // the workers' age: nothing to poll for
 
@@ -459,7 +440,7 @@ TEST(Respawn, AConnectionThatCameWhileNoWorkerLivedIsServedByTheNextOne) {
   ASSERT_TRUE(server.wait_for_stderr(back_off_line(0, 3, 400))) << server.stderr_text();
   Client client(server.port());
   ASSERT_TRUE(client.connected());
-  ASSERT_EQ(incarnations(server, 0).size(), 3u) << "the client came too late to test this";
+  ASSERT_EQ(harness::started_pids(server, 0).size(), 3u) << "the client came too late to test this";
 
   const pid_t next = wait_for_incarnation(server, 0, 4, Millis(3000));
   ASSERT_GT(next, 0) << server.stderr_text();

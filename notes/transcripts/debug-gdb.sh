@@ -30,7 +30,7 @@ part bt
 cmd "gdb -q -batch -p \$W0 -ex 'bt -frame-arguments presence' -ex 'frame 2' -ex 'print *this'"
 
 part signal
-cmd "gdb -q -batch -p \$W0 -ex 'break sig_handler' -ex \"shell kill -USR1 \$W0\" -ex continue -ex continue -ex 'print sig' -ex 'print g_waiting[sig]' -ex next -ex next -ex next -ex 'print g_waiting[sig]' -ex next -ex detach"
+cmd "gdb -q -batch -p \$W0 -ex 'break sig_handler' -ex \"shell kill -USR1 \$W0\" -ex continue -ex continue -ex 'print sig' -ex 'print g_waiting[sig]' -ex next -ex next -ex next -ex next -ex 'print g_waiting[sig]' -ex next -ex detach"
 part signal-log
 wait_log 'stats:'
 server_log

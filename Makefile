@@ -21,7 +21,8 @@ JOBS := $(if $(findstring j,$(firstword $(MAKEFLAGS)))$(findstring -j,$(MAKEFLAG
 RUN_STAGE := $(if $(STAGE),$(STAGE),$(NEWEST))
 
 .PHONY: all test run docs clean diff check-stages bench fuzz prereqs build-prereqs \
-	transcripts check-transcripts labs lab grade check-labs trace check-trace
+	transcripts check-transcripts labs lab grade check-labs trace check-trace \
+	trace-figures
 
 all: build-prereqs
 	@for s in $(STAGES); do $(MAKE) --no-print-directory $(JOBS) -C $$s || exit 1; done
@@ -69,14 +70,20 @@ check-stages:
 	@python3 tools/check_editions.py --self-test
 	@python3 tools/check_editions.py
 
-# tools/trace2svg on a fixed trace (CI reaches it through check-stages).
+# tools/trace2svg on a fixed trace, and the notes' traced figures drawn from their committed
+# traces by today's renderer, with events the servers still record (CI: through check-stages).
 check-trace:
 	@python3 tests/trace/test_trace2svg.py
+	@python3 tools/trace_figures.py check
 
 # The lecture scenarios traced and drawn: build/trace/*.svg (and *.json for Perfetto).
 trace: all
 	@tools/prereqs.sh class
 	@tools/trace_scenarios.sh
+
+# The notes' traced figures (notes/figures/trace/): this run's traces, committed, and drawn.
+trace-figures: trace
+	@python3 tools/trace_figures.py update
 
 # Labs (labs/): list them, make your copy of one, grade it (SOLUTION=1: the answer key).
 LAB ?=
@@ -107,6 +114,8 @@ check-transcripts: all
 	@tools/prereqs.sh class
 	@python3 tools/transcripts.py --self-test
 	@python3 tools/transcripts.py check
+	@tools/trace_scenarios.sh >/dev/null
+	@python3 tools/trace_figures.py check --fresh
 
 docs:
 	@tools/prereqs.sh docs

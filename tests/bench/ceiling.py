@@ -3,8 +3,11 @@
 
   ceiling.py DIR en|zh    print the markdown table, in English or Chinese
 
-DIR holds NAME__run<k>.txt for NAME in null, stage4, cache, nginx: run k of every server ran in
-the same round, so the ratio to the null responder is taken per round, then the median of those.
+DIR holds NAME__run<k>.txt for NAME in null, stage4, cache, nginx and untraced (stage 4 as it was
+before --trace existed): run k of every server ran in the same round, so the ratio to the null
+responder is taken per round, then the median of those. A last line gives stage 4's ratio to
+untraced the same way: what the TRACE call sites cost when tracing is off (issue 18: nothing
+measurable).
 """
 import os
 import statistics
@@ -13,7 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchtool import pair_ratio_median, parse_wrk  # noqa: E402
 
-SERVERS = ("null", "stage4", "cache", "nginx")
+SERVERS = ("null", "stage4", "cache", "nginx", "untraced")
 TARGET = {"cache": 0.9}  # issue 17: the lab's answer key reaches 0.9x the null responder
 
 TEXT = {
@@ -24,6 +27,9 @@ TEXT = {
         "stage4": "stage 4",
         "cache": "stage 4 + open-file cache (lab answer key)",
         "nginx": "nginx",
+        "untraced": "stage 4 before `--trace` existed",
+        "off": "Tracing off costs: stage 4 / stage 4 before `--trace` = {ratio:.3f} (median of the "
+               "per-round ratios; 1.000 is no cost, and runs of one server spread by a few %).",
     },
     "zh": {
         "head": "| 服务器 | req/s（中位数） | 与空响应器之比 | p99 ms（中位数） | 各次运行 | 目标 | 结论 |",
@@ -31,6 +37,9 @@ TEXT = {
         "stage4": "第 4 章",
         "cache": "第 4 章 + 打开文件缓存（实验的参考答案）",
         "nginx": "nginx",
+        "untraced": "加入 `--trace` 之前的第 4 章",
+        "off": "关闭跟踪的代价：第 4 章 / 加入 `--trace` 之前的第 4 章 = {ratio:.3f}（每一轮之比的中位数；"
+               "1.000 表示没有代价，同一个服务器的各次运行本身就相差几个百分点）。",
     },
 }
 
@@ -71,6 +80,10 @@ def table(directory, lang):
         target, result = verdict(name, ratio)
         lines.append(f"| {text[name]} | {rps:,.0f} | {ratio:.2f}x | {p99:.2f} | {every} "
                      f"| {target} | {result} |")
+    untraced = read_runs(directory, "untraced")
+    if untraced:
+        stage4 = read_runs(directory, "stage4")
+        lines += ["", text["off"].format(ratio=pair_ratio_median(stage4, untraced, 0))]
     return "\n".join(lines)
 
 

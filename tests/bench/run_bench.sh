@@ -6,12 +6,14 @@
 # (strace -c), memory per idle connection (RSS), runs the Google Benchmark timer comparison, and
 # writes notes/performance.md and its Chinese edition notes/zh/performance.md (+
 # notes/figures/bench-rps.svg). First, the ceiling (issue 17): stage 4, stage 4 with lab
-# open-file-cache's answer key, and a null responder (stage 4 answering from memory), beside nginx.
+# open-file-cache's answer key, a null responder (stage 4 answering from memory) and stage 4 before
+# --trace existed (what tracing costs when off), beside nginx.
 #
 # Knobs (environment): BENCH_DURATION seconds per wrk run (default 3), BENCH_RUNS runs per
 # server and case (default 5), BENCH_CEILING_RUNS rounds of the ceiling rows (default 3),
 # BENCH_IDLE idle connections (default 10000), BENCH_STRACE_N requests under strace (default
-# 2000). BENCH_ONLY=ceiling measures the ceiling rows alone and prints their table (no page is
+# 2000), BENCH_TRACE_BASELINE the commit of stage 4 before --trace (default b70facf).
+# BENCH_ONLY=ceiling measures the ceiling rows alone and prints their table (no page is
 # written). Every load is bounded in count and time.
 set -euo pipefail
 
@@ -137,7 +139,9 @@ worker_pids() { ps -o pid= --ppid "$1" | tr -d ' ' | paste -sd, -; }
 # memory (tests/bench/null-responder.patch, the null responder: the ceiling). Pinned as the pinned
 # rows are (1 worker on CPU 0, wrk -t 1 on CPU 1), nginx too; CEILING_RUNS rounds of one wrk run
 # each, the order rotated every round so that no server always runs first.
-CEILING=(null stage4 cache nginx)
+CEILING=(null stage4 cache nginx untraced)
+# Stage 4 before --trace existed (issue 18): with it in the same rounds, what tracing costs when off.
+TRACE_BASELINE_REV="${BENCH_TRACE_BASELINE:-b70facf}"
 declare -A CEILING_PORT
 # build_stage4 NAME [PATCH]: stage 4 in $OUT/NAME; with PATCH, a patched copy of $OUT/stage4,
 # so that make recompiles only what the patch touched.
@@ -159,7 +163,7 @@ start_ceiling() {
     CEILING_PORT[$1]="$(ready_port "$OUT/$1.out")"
     [[ -n "${CEILING_PORT[$1]}" ]] || { log "$1 did not start"; cat "$OUT/$1.err" >&2; exit 1; }
 }
-# run_ceiling: CEILING_RUNS rounds; round r starts with server r mod 4.
+# run_ceiling: CEILING_RUNS rounds; round r starts with server r mod 5.
 run_ceiling() {
     local run i name
     for run in $(seq "$CEILING_RUNS"); do
@@ -175,10 +179,13 @@ log "ceiling: building stage 4, with the open-file cache, and the null responder
 build_stage4 stage4
 build_stage4 cache labs/solutions/open-file-cache/solution.patch
 build_stage4 null tests/bench/null-responder.patch
-for name in null stage4 cache; do start_ceiling "$name"; done
+mkdir -p "$OUT/untraced"
+git -C "$ROOT_DIR" archive "$TRACE_BASELINE_REV" stage4_http | tar -x -C "$OUT/untraced" --strip-components=1
+make -s -j"$(nproc)" -C "$OUT/untraced" CXXFLAGS='-O2 -g -DNDEBUG' >&2
+for name in null stage4 cache untraced; do start_ceiling "$name"; done
 start_nginx 1 taskset -c 0
 CEILING_PORT[nginx]="$NGINX_PORT"
-log "wrk ceiling: $CEILING_RUNS x (null, stage 4, cache, nginx), ${DURATION} s each"
+log "wrk ceiling: $CEILING_RUNS x (null, stage 4, cache, nginx, stage 4 untraced), ${DURATION} s each"
 run_ceiling
 stop_ceiling
 stop_nginx
@@ -532,7 +539,9 @@ calls openat2, fstat, send, sendfile and close; with the cache, fstat, send and 
 null responder, send. All four serve the 612B page pinned as in the pinned rows (1 worker on CPU
 0, \`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` on CPU 1), in $CEILING_RUNS rounds of one run
 each, the order rotated every round; "ratio to the null responder" is the median of the
-per-round ratios, and "runs" lists each server's req/s round by round.
+per-round ratios, and "runs" lists each server's req/s round by round. The fifth row is stage 4
+as it was before \`--trace\` existed (git $TRACE_BASELINE_REV), run in the same rounds: the line
+under the table says what the trace call sites cost when tracing is off (issue 18).
 
 $CEILING_TABLE
 
@@ -708,6 +717,7 @@ $WRK_TABLE_ZH
 四个服务器都按绑核那几行的方式提供 612B 页面
 （1 个工作进程绑在 CPU 0 上，\`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` 绑在 CPU 1 上），跑 $CEILING_RUNS 轮，每轮每个服务器一次，每轮轮换顺序；“与空响应器之比”是各轮比值的中位数，
 “各次运行”一列按轮次列出每个服务器的 req/s。表中由工具生成的 met 表示达标，MISSED 表示未达标并给出差距。
+第五行是加入 \`--trace\` 之前的第 4 章（git $TRACE_BASELINE_REV），在同样的几轮里运行：表下那一行给出关闭跟踪时各个跟踪调用点的代价（issue 18）。
 
 $CEILING_TABLE_ZH
 

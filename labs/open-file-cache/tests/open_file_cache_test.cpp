@@ -155,9 +155,9 @@ TEST_F(OpenFileCacheTest, AChangedSmallFileIsReadAgainOnceTheBoundHasPassed) {
   timespec times[2] = {before.st_atim, before.st_mtim};
   times[1].tv_nsec = (times[1].tv_nsec + 1) % 1000000000;  // the same second, 1 ns apart
   ASSERT_EQ(utimensat(AT_FDCWD, path("ten_k.bin").c_str(), times, 0), 0);
-  EXPECT_TRUE(harness::wait_until(
-      [&] { return (seen = read_file(cache.open("ten_k.bin"))) == same_size; },
-      kBound + milliseconds(1000)))
+  EXPECT_TRUE(
+      harness::wait_until([&] { return (seen = read_file(cache.open("ten_k.bin"))) == same_size; },
+                          kBound + milliseconds(1000)))
       << "a rewrite of the same size, the mtime 1 ns apart, not seen 1 s after the bound";
   EXPECT_EQ(cache.size(), 1u);
 }

@@ -3,8 +3,9 @@
  * The integration part of lab open-file-cache's grader (labs/open-file-cache/README.md): the
  * student's server, one worker, over real sockets. Hits come from a file the worker keeps open;
  * at most 64 stay open; a file renamed over, truncated or deleted, or a name that now leaves the
- * root, is seen within the bound (1 s, plus a margin), and no response ever has a body that
- * disagrees with its Content-Length: every answer is read whole on one keep-alive connection.
+ * root, is seen within the bound (1 s, plus a margin), a large file truncated at once, and no
+ * response ever has a body that disagrees with its Content-Length: every answer is read whole on
+ * one keep-alive connection.
  */
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -175,14 +176,30 @@ TEST_F(CachedFiles, AFileRenamedOverIsServedWithinTheBound) {
 }
 
 // A shrunken file must never get its old Content-Length: the body could not follow, and the
-// client would see a short answer and a closed connection, or wait for bytes that never come.
-TEST_F(CachedFiles, ATruncatedFileNeverPromisesBytesItNoLongerHas) {
+// client would see a short answer and a closed connection, or wait for bytes that never come. A
+// small file is answered from the bytes the worker holds: the old ones, whole, until the bound.
+TEST_F(CachedFiles, ATruncatedSmallFileIsSeenWithinTheBoundNeverCutShort) {
   const std::string old_file = DocRoot::pattern(10 * 1024);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(get("/ten_k.bin").has_value());
   ASSERT_EQ(truncate(path("ten_k.bin").c_str(), 1000), 0);
   expect_change_within_the_bound("/ten_k.bin", serves(old_file), serves(old_file.substr(0, 1000)));
   ASSERT_EQ(truncate(path("ten_k.bin").c_str(), 0), 0);
   expect_change_within_the_bound("/ten_k.bin", serves(old_file.substr(0, 1000)), serves(""));
+}
+
+// A large file is sent from the file itself, so its size is checked on every request: the
+// first answer after the truncation already has the new length.
+TEST_F(CachedFiles, ATruncatedLargeFileIsSeenAtOnce) {
+  const std::string old_file = DocRoot::pattern(1024 * 1024);
+  for (int i = 0; i < 3; ++i) {
+    const auto response = get("/one_mib.bin");
+    ASSERT_TRUE(response.has_value() && serves(old_file)(*response)) << "request " << i;
+  }
+  ASSERT_EQ(truncate(path("one_mib.bin").c_str(), 1000), 0);
+  const auto response = get("/one_mib.bin");
+  ASSERT_TRUE(response.has_value()) << "no whole answer after the truncation";
+  EXPECT_TRUE(serves(old_file.substr(0, 1000))(*response))
+      << response->status_line << ", Content-Length " << response->header("content-length");
 }
 
 TEST_F(CachedFiles, ADeletedFileIsNotFoundWithinTheBound) {

@@ -1,8 +1,9 @@
 /**
  * @file open_file_cache_test.cpp
  * The unit part of lab open-file-cache's grader (labs/open-file-cache/README.md): the student's
- * OpenFileCache from open_file_cache.h, against a real directory: hits, the fstat that keeps
- * sizes true, the name check after the bound, LRU eviction, and fds closed when evicted.
+ * OpenFileCache from open_file_cache.h, against a real directory: hits, small files answered
+ * from memory, the fstat that keeps a large file's size true, the check after the bound, LRU
+ * eviction, and fds closed when evicted.
  * Compiled against the student's copy; runs in the test process.
  */
 #include "open_file_cache.h"
@@ -27,8 +28,15 @@ using harness::DocRoot;
 using std::chrono::hours;
 using std::chrono::milliseconds;
 
-/** The bytes of an open file from offset 0, as sendfile would send them (at most @p size). */
+/**
+ * The body a response would send: a small file's bytes from memory (their length must be the
+ * size), or the open file from offset 0, as sendfile would send it (at most @p size bytes).
+ */
 std::string read_file(const CachedOpen& file) {
+  if (file.body) {
+    EXPECT_EQ(static_cast<off_t>(file.body->size()), file.size) << "body and size disagree";
+    return *file.body;
+  }
   std::string data(static_cast<std::size_t>(file.size), '\0');
   const ssize_t n = pread(file.fd->get(), data.data(), data.size(), 0);
   data.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -95,20 +103,63 @@ TEST_F(OpenFileCacheTest, WithinTheBoundAHitLooksUpNoName) {
   EXPECT_EQ(read_file(hit), "body { color: red; }\n");
 }
 
-// The size a response promises is the file's now, even within the bound: a hit that promised
-// the cached size of a shrunken file could not keep its Content-Length.
-TEST_F(OpenFileCacheTest, ATruncatedFileIsSeenAtOnce) {
+// A large file is sent from its fd, so the size a response promises is the file's now, even
+// within the bound: a hit that promised the cached size of a shrunken file could not keep its
+// Content-Length.
+TEST_F(OpenFileCacheTest, ALargeTruncatedFileIsSeenAtOnce) {
   OpenFileCache cache(root_fd_, 4, hours(1));
-  ASSERT_EQ(cache.open("ten_k.bin").size, 10 * 1024);
-  ASSERT_EQ(truncate(path("ten_k.bin").c_str(), 100), 0);
-  const CachedOpen shrunk = cache.open("ten_k.bin");
+  const CachedOpen large = cache.open("one_mib.bin");
+  ASSERT_EQ(large.size, 1024 * 1024);
+  EXPECT_FALSE(large.body) << "a 1 MiB file kept in memory (kMaxInMemory is 16 KiB)";
+  ASSERT_EQ(truncate(path("one_mib.bin").c_str(), 100), 0);
+  const CachedOpen shrunk = cache.open("one_mib.bin");
   ASSERT_EQ(shrunk.status, HttpStatus::ok);
   EXPECT_EQ(shrunk.size, 100) << "the size cached before the truncation";
   EXPECT_EQ(read_file(shrunk), DocRoot::pattern(100));
-  docroot_.write("ten_k.bin", "grown again, in place\n");
-  const CachedOpen rewritten = cache.open("ten_k.bin");
+  docroot_.write("one_mib.bin", "grown again, in place\n");
+  const CachedOpen rewritten = cache.open("one_mib.bin");
   EXPECT_EQ(rewritten.size, 22);
   EXPECT_EQ(read_file(rewritten), "grown again, in place\n");
+}
+
+// A small file is answered from the bytes the entry holds, with no system call: truncated in
+// place, it is still served whole, old bytes and old size together, until the bound has passed.
+TEST_F(OpenFileCacheTest, ASmallFileIsServedWholeFromMemoryWithinTheBound) {
+  OpenFileCache cache(root_fd_, 4, hours(1));
+  const CachedOpen first = cache.open("ten_k.bin");
+  ASSERT_EQ(first.status, HttpStatus::ok);
+  ASSERT_TRUE(first.body) << "a 10 KiB file not kept in memory";
+  ASSERT_EQ(truncate(path("ten_k.bin").c_str(), 100), 0);
+  const CachedOpen hit = cache.open("ten_k.bin");
+  ASSERT_EQ(hit.status, HttpStatus::ok);
+  EXPECT_EQ(hit.size, 10 * 1024) << "within the bound, a hit of a small file made an fstat";
+  EXPECT_EQ(read_file(hit), DocRoot::pattern(10 * 1024)) << "not the bytes read at the miss";
+}
+
+// After the bound one stat() tells whether a small file changed: by size, or by mtime alone,
+// to the nanosecond (same size, same second: a rewrite that only a finer clock can tell).
+TEST_F(OpenFileCacheTest, AChangedSmallFileIsReadAgainOnceTheBoundHasPassed) {
+  constexpr milliseconds kBound(100);
+  OpenFileCache cache(root_fd_, 4, kBound);
+  ASSERT_EQ(cache.open("ten_k.bin").status, HttpStatus::ok);
+  ASSERT_EQ(truncate(path("ten_k.bin").c_str(), 1000), 0);
+  std::string seen;
+  EXPECT_TRUE(harness::wait_until(
+      [&] { return (seen = read_file(cache.open("ten_k.bin"))) == DocRoot::pattern(1000); },
+      kBound + milliseconds(1000)))
+      << "still " << seen.size() << " bytes, 1 s after the bound";
+  struct stat before {};
+  ASSERT_EQ(stat(path("ten_k.bin").c_str(), &before), 0);
+  const std::string same_size(1000, 'z');
+  docroot_.write("ten_k.bin", same_size);  // in place: same inode, same size
+  timespec times[2] = {before.st_atim, before.st_mtim};
+  times[1].tv_nsec = (times[1].tv_nsec + 1) % 1000000000;  // the same second, 1 ns apart
+  ASSERT_EQ(utimensat(AT_FDCWD, path("ten_k.bin").c_str(), times, 0), 0);
+  EXPECT_TRUE(
+      harness::wait_until([&] { return (seen = read_file(cache.open("ten_k.bin"))) == same_size; },
+                          kBound + milliseconds(1000)))
+      << "a rewrite of the same size, the mtime 1 ns apart, not seen 1 s after the bound";
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST_F(OpenFileCacheTest, AFileRenamedOverIsServedOnceTheBoundHasPassed) {
@@ -181,10 +232,10 @@ TEST_F(OpenFileCacheTest, TheLeastRecentlyUsedFileIsEvictedAndClosed) {
 // A response still sending an evicted file keeps it open; the file closes when it lets go.
 TEST_F(OpenFileCacheTest, AnEvictedFileStaysOpenWhileAResponseHoldsIt) {
   OpenFileCache cache(root_fd_, 1, hours(1));
-  CachedOpen in_flight = cache.open("ten_k.bin");
+  CachedOpen in_flight = cache.open("one_mib.bin");  // large: sent from the fd
   ASSERT_EQ(in_flight.status, HttpStatus::ok);
-  ASSERT_EQ(cache.open("index.html").status, HttpStatus::ok);  // evicts ten_k.bin
-  EXPECT_EQ(read_file(in_flight), DocRoot::pattern(10 * 1024)) << "closed under the response";
+  ASSERT_EQ(cache.open("index.html").status, HttpStatus::ok);  // evicts one_mib.bin
+  EXPECT_EQ(read_file(in_flight), DocRoot::pattern(1024 * 1024)) << "closed under the response";
   in_flight = CachedOpen{};
   EXPECT_EQ(open_files_under(docroot_.root()), std::vector<std::string>{"index.html"});
 }

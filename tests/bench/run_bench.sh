@@ -536,7 +536,7 @@ pool, loop, parser and response head, but no file system, one \`send\` per respo
 of ours that reads the page from a file can beat it, so it is the ceiling they are measured
 against; nginx is there for scale. Per keep-alive request (strace -c, one connection), besides epoll_wait and read: stage 4
 calls openat2, fstat, send, sendfile and close; with the cache, a file of at most 16 KiB is
-answered from memory, send only (and one fstatat per second to check it), as the null responder is. All four serve the 612B page pinned as in the pinned rows (1 worker on CPU
+answered from memory, send only (and one fstatat per second to check it), as the null responder is. All of them serve the 612B page pinned as in the pinned rows (1 worker on CPU
 0, \`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` on CPU 1), in $CEILING_RUNS rounds of one run
 each, the order rotated every round; "ratio to the null responder" is the median of the
 per-round ratios, and "runs" lists each server's req/s round by round. The fifth row is stage 4
@@ -714,7 +714,7 @@ $WRK_TABLE_ZH
 进程池、事件循环、解析器和响应头都一样，只是不碰文件系统，每个响应一次 \`send\`。我们从文件读页面的各个版本都不可能比它快，
 所以它是衡量它们的上限；nginx 列在这里作为参照。每个长连接请求的系统调用（strace -c，一个连接），除了 epoll_wait 和 read 之外：
 第 4 章要调用 openat2、fstat、send、sendfile 和 close；加上缓存后，不超过 16 KiB 的文件直接从内存回答，只有 send（外加每秒一次检查用的 fstatat），和空响应器一样。
-四个服务器都按绑核那几行的方式提供 612B 页面
+这些服务器都按绑核那几行的方式提供 612B 页面
 （1 个工作进程绑在 CPU 0 上，\`taskset -c 1 wrk -t 1 -c 100 -d ${DURATION}s\` 绑在 CPU 1 上），跑 $CEILING_RUNS 轮，每轮每个服务器一次，每轮轮换顺序；“与空响应器之比”是各轮比值的中位数，
 “各次运行”一列按轮次列出每个服务器的 req/s。表中由工具生成的 met 表示达标，MISSED 表示未达标并给出差距。
 第五行是加入 \`--trace\` 之前的第 4 章（git $TRACE_BASELINE_REV），在同样的几轮里运行：表下那一行给出关闭跟踪时各个跟踪调用点的代价（issue 18）。

@@ -23,6 +23,8 @@ def joins(prev, line):
         return False
     if BLOCK_START.match(line) or prev.lstrip().startswith(("#", "|", "<!--")):
         return False
+    if FENCE_RE.match(prev):
+        return False  # the line after a (closing) fence starts a paragraph of its own
     if prev.rstrip().endswith("  ") or prev.rstrip().endswith("<br>"):
         return False  # a hard line break the author meant
     return True

@@ -29,7 +29,7 @@ TEXT = {
         "nginx": "nginx",
         "untraced": "stage 4 before `--trace` existed",
         "off": "Tracing off costs: stage 4 / stage 4 before `--trace` = {ratio:.3f} (median of the "
-               "per-round ratios; 1.000 is no cost, and runs of one server spread by a few %).",
+               "per-round ratios; 1.000 is no cost; the runs column shows how far one server's runs spread).",
     },
     "zh": {
         "head": "| 服务器 | req/s（中位数） | 与空响应器之比 | p99 ms（中位数） | 各次运行 | 目标 | 结论 |",
@@ -39,7 +39,7 @@ TEXT = {
         "nginx": "nginx",
         "untraced": "加入 `--trace` 之前的第 4 章",
         "off": "关闭跟踪的代价：第 4 章 / 加入 `--trace` 之前的第 4 章 = {ratio:.3f}（每一轮之比的中位数；"
-               "1.000 表示没有代价，同一个服务器的各次运行本身就相差几个百分点）。",
+               "1.000 表示没有代价；同一个服务器各次运行之间差多少，见“各次运行”一列）。",
     },
 }
 
@@ -62,7 +62,7 @@ def verdict(name, ratio):
         return "", ""
     if ratio >= need:
         return f">= {need:.1f}x", "met"
-    return f">= {need:.1f}x", f"MISSED: req/s missed by {(need - ratio) / need * 100:.0f}%"
+    return f">= {need:.1f}x", f"MISSED: {ratio:.3f}x, {(need - ratio) / need * 100:.1f}% short"
 
 
 def table(directory, lang):

@@ -10,7 +10,7 @@
 # --trace existed (what tracing costs when off), beside nginx.
 #
 # Knobs (environment): BENCH_DURATION seconds per wrk run (default 3), BENCH_RUNS runs per
-# server and case (default 5), BENCH_CEILING_RUNS rounds of the ceiling rows (default 3),
+# server and case (default 4), BENCH_CEILING_RUNS rounds of the ceiling rows (default 5),
 # BENCH_IDLE idle connections (default 10000), BENCH_STRACE_N requests under strace (default
 # 2000), BENCH_TRACE_BASELINE the commit of stage 4 before --trace (default b70facf).
 # BENCH_ONLY=ceiling measures the ceiling rows alone and prints their table (no page is
@@ -22,10 +22,10 @@ cd "$ROOT_DIR"
 OUT="$ROOT_DIR/build/bench"
 TOOL="python3 $ROOT_DIR/tests/bench/benchtool.py"
 DURATION="${BENCH_DURATION:-3}"
-RUNS="${BENCH_RUNS:-5}"
+RUNS="${BENCH_RUNS:-4}"
 IDLE="${BENCH_IDLE:-10000}"
 STRACE_N="${BENCH_STRACE_N:-2000}"
-CEILING_RUNS="${BENCH_CEILING_RUNS:-3}"
+CEILING_RUNS="${BENCH_CEILING_RUNS:-5}"
 ONLY="${BENCH_ONLY:-}"
 [[ -z "$ONLY" || "$ONLY" == ceiling ]] || { echo "bench: BENCH_ONLY is ceiling or unset" >&2; exit 2; }
 NOTE="$ROOT_DIR/notes/performance.md"
@@ -229,9 +229,10 @@ run_case() {
 }
 
 # 100 and 1000 connections for each file (issue 7). Run time: 15 cases x RUNS x 2 servers x
-# ~3.1 s per wrk run (default 5 x 3 s: ~465 s), plus ~45 s for the build, the server restarts,
-# strace, perf, the idle connections and the timers: ~510 s. The ceiling before it adds ~80 s
-# (three builds of stage 4, 4 x CEILING_RUNS wrk runs): ~590 s, just under issue 7's 10 minutes.
+# ~3.1 s per wrk run (default 4 x 3 s: ~372 s), plus ~50 s for the build, the server restarts,
+# strace, perf, the fairness runs, the idle connections and the timers: ~420 s. The ceiling before
+# it adds ~140 s (four builds of stage 4, 5 x CEILING_RUNS wrk runs): ~560 s, under issue 7's 10
+# minutes (4 runs a case, not 5, to make room for the ceiling's rounds).
 for workers in 1 2; do
     start_ours "$workers"
     start_nginx "$workers"
@@ -300,9 +301,13 @@ fi
 log "fairness: /index.html on one connection while another downloads /4g.bin, 2 x (ours, nginx)"
 FAIR_OURS=()
 FAIR_NGINX=()
+# The clients on CPU 1, the servers alone on CPU 0 (as wrk in the pinned rows): unpinned, the
+# downloader and the prober took turns with the server for the same core. One untimed download
+# first puts the whole sparse file in the page cache, so no run pays for filling it.
+timeout 60 taskset -c 1 $TOOL download "$OUR_PORT" /4g.bin 5 >/dev/null
 for run in 1 2; do
-    FAIR_OURS+=("$(timeout 60 $TOOL fairness "$OUR_PORT" /4g.bin /index.html 5)")
-    FAIR_NGINX+=("$(timeout 60 $TOOL fairness "$NGINX_PORT" /4g.bin /index.html 5)")
+    FAIR_OURS+=("$(timeout 60 taskset -c 1 $TOOL fairness "$OUR_PORT" /4g.bin /index.html 5)")
+    FAIR_NGINX+=("$(timeout 60 taskset -c 1 $TOOL fairness "$NGINX_PORT" /4g.bin /index.html 5)")
 done
 # fair_cell NAME: "p99 ms | max ms | requests | MB downloaded" of each run, runs separated by " / ".
 fair_cell() {
@@ -582,9 +587,10 @@ $( [[ -n "$PARENT_BEFORE" ]] && echo "| stage 5 at $BASELINE_REV | $(syscall_sum
 
 Target (issue 13): while one client downloads a 4 GiB file as fast as it can, small requests on
 another connection of the same worker: p99 <= 10 ms, max <= 50 ms. One worker each (pinned to
-CPU 0, as above), \`tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`: a Python client
-downloads on one connection while another sends \`GET /index.html\` on a keep-alive connection
-every 2 ms; two runs each, interleaved. The downloader is a process of its own, so the two
+CPU 0, as above), \`taskset -c 1 tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`
+(the clients on CPU 1, after one untimed download has put the file in the page cache): a Python
+client downloads on one connection while another sends \`GET /index.html\` on a keep-alive
+connection every 2 ms; two runs each, interleaved. The downloader is a process of its own, so the two
 clients do not share Python's interpreter lock. We send at most 1 MiB of a file per connection
 and loop turn; nginx 1.22 sends at most 2 MiB (\`sendfile_max_chunk\`'s default).
 
@@ -757,7 +763,8 @@ $( [[ -n "$PARENT_BEFORE" ]] && echo "| 第 5 章（$BASELINE_REV 时） | $(sys
 
 目标（issue 13）：一个客户端（client）以最快速度下载一个 4 GiB 的文件时，同一个工作进程上另一个连接的小
 请求：p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一样绑在 CPU 0 上），
-运行 \`tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`：一个 Python 客户端在一个连接上下
+运行 \`taskset -c 1 tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`（客户端绑在 CPU 1 上，
+之前先不计时地下载一次，把文件放进页缓存）：一个 Python 客户端在一个连接上下
 载，另一个每 2 ms 在一个长连接上发一次 \`GET /index.html\`；两边各跑两次，交替进行。下载方是一个单独的进
 程，所以两个客户端不共用 Python 的解释器锁。我们每个连接每轮循环（loop turn）
 最多发送一个文件的 1 MiB；nginx 1.22 最多发送 2 MiB（\`sendfile_max_chunk\` 的默认值）。

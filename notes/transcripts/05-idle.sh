@@ -13,4 +13,4 @@ part idle
 cmd '../notes/scripts/idle.sh $PORT 2'
 wait_log ': closed$'
 part log
-server_log
+server_log_parent_first  # the hand-off and the accept race: see lib.sh

@@ -11,4 +11,4 @@ wait_log 'accepted from port'  # what a student's typing takes: the worker holds
 cmd 'kill -STOP $W0; sleep 4; kill -CONT $W0; wait $!'
 wait_log ': closed$'
 part log
-server_log
+server_log_parent_first  # the hand-off and the accept race: see lib.sh

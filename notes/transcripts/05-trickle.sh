@@ -8,4 +8,4 @@ server_log >/dev/null  # shown by 05-idle
 cmd '../notes/scripts/trickle.sh $PORT 2'
 wait_log ': closed$'
 part log
-server_log
+server_log_parent_first  # the hand-off and the accept race: see lib.sh

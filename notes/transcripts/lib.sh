@@ -147,6 +147,15 @@ server_log_of() {
     grep -E -- "$1" "$TRANSCRIPT_DIR/new" || true
 }
 
+# server_log_parent_first: like server_log, the parent's lines first, then the workers' (each
+# process's lines in their order). The parent logs a hand-off just after writing its byte, so the
+# worker's "accepted" may come first on a loaded machine; shown in the order things happened.
+server_log_parent_first() {
+    server_log >"$TRANSCRIPT_DIR/new"  # not in a pipeline: server_log must count what it showed
+    grep -v '^\[worker ' "$TRANSCRIPT_DIR/new" || true
+    grep '^\[worker ' "$TRANSCRIPT_DIR/new" || true
+}
+
 # stats_twice PID: a worker that has answered SIGUSR1 twice has finished the loop turn that read
 # any wake-up written before the first signal (RoundRobin.DeadWorkerIsSkipped waits the same way).
 stats_twice() {

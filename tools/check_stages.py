@@ -46,10 +46,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lecture_words  # noqa: E402  (tools/lecture_words.py: words of prose per lecture)
+import selftest  # noqa: E402  (tools/selftest.py: the shape of every tool's --self-test)
 
 # ---------------------------------------------------------------------------------------------
 # Formats.  Kept in one place: notes/adding-a-chapter.md documents exactly these.
@@ -660,11 +660,8 @@ make -C stage2_two
 """
 
 
-def write(path, text):
-    """Create a file (and its directories) with the given text."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
+write = selftest.write  # a file and its directories
+edit = selftest.replace_once  # the self-test's way of breaking a tree
 
 
 def make_fake_repo(root):
@@ -676,15 +673,6 @@ def make_fake_repo(root):
     write(os.path.join(root, "notes/01-one.md"), FAKE_NOTE_1)
     write(os.path.join(root, "notes/02-two.md"), FAKE_NOTE_2)
     write(os.path.join(root, "notes/README.md"), "# Course map\n")
-
-
-def edit(path, old, new):
-    """Replace `old` by `new` in a file; the self-test's way of breaking a tree."""
-    with open(path) as f:
-        text = f.read()
-    if old not in text:
-        raise RuntimeError(f"self-test bug: {old!r} not in {path}")
-    write(path, text.replace(old, new))
 
 
 def break_undeclared(root):
@@ -768,69 +756,53 @@ def break_long_lecture(root):
 
 
 SELF_TEST_CASES = [
-    # (description, breaker, expected substrings in the output, or None for "must pass")
+    # (description, breaker, the one problem it must cause; None: the tree must pass)
     ("clean tree passes", None, None),
     ("build outputs are ignored", break_outputs_ignored, None),
     ("git-ignored files are ignored", break_git_ignored, None),
     ("a current quoted diff passes", quote_diff, None),
     ("(a) undeclared change fails", break_undeclared,
-     ["notes/02-two.md: stage2_two/Makefile: changed but not declared"]),
+     "notes/02-two.md: stage2_two/Makefile: changed but not declared"),
     ("(b) declared change that is identical fails", break_identical,
-     ["notes/02-two.md: stage2_two/Makefile: declared changed but identical"]),
+     "notes/02-two.md: stage2_two/Makefile: declared changed but identical"),
     ("(c) stale excerpt fails", break_excerpt,
-     ["notes/02-two.md:8: excerpt of stage2_two/main.c", "is stale"]),
+     "notes/02-two.md:8: excerpt of stage2_two/main.c: is stale"),
     ("(d) stage that does not build alone fails", break_build,
-     ["stage2_two: does not build alone", "common.mk"]),
+     "stage2_two: does not build alone"),
     ("(e) added/changed mismatch fails", break_kind,
-     ["notes/02-two.md: stage2_two/main.c: declared added but it is changed"]),
+     "notes/02-two.md: stage2_two/main.c: declared added but it is changed"),
     ("(f) row for a missing file fails", break_ghost_row,
-     ["stage2_two/gone.c: manifest row for a file that exists in neither"]),
+     "stage2_two/gone.c: manifest row for a file that exists in neither"),
     ("(g) stage without notes fails", break_no_notes,
-     ["stage2_two: stage has no notes"]),
+     "stage2_two: stage has no notes"),
     ("(j) stale quoted diff fails", break_quoted_diff,
-     ["notes/README.md:", "quoted diff of stage1_one -> stage2_two is stale"]),
+     "notes/README.md:3: quoted diff of stage1_one -> stage2_two is stale"),
     ("(k) side effect inside assert fails", break_assert,
-     ["stage2_two/check.h:5: assert(puts(\"x\") >= 0) has a side effect (a call)"]),
+     "stage2_two/check.h:5: assert(puts(\"x\") >= 0) has a side effect (a call)"),
     ("(l) lecture over 2,000 words of prose fails", break_long_lecture,
-     ["notes/02-two.md: 20", "words of prose, more than a lecture's 2000"]),
+     "words of prose, more than a lecture's 2000"),
 ]
 
 
-def self_test():
-    """Run the checker (as a separate process, like `make check-stages` does) on each fake tree.
+def check_fake_repo(root):
+    """Runs the checker on a fake tree as `make check-stages` does (a separate process); returns
+    its problems. A broken tree must give exactly the one problem its case made, so more than
+    one is reported as a problem of its own (printed, and matching no case)."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--root", root],
+                          capture_output=True, text=True)
+    problems = [line for line in proc.stderr.splitlines()
+                if line and not line.startswith(("    ", "check-stages:"))]
+    if proc.returncode == 0 and "check-stages: OK (2 stages, " in proc.stdout + proc.stderr:
+        return []
+    if proc.returncode != 1 or len(problems) != 1:
+        print((proc.stdout + proc.stderr).rstrip())
+        return [f"exit {proc.returncode} with {len(problems)} problems (above), not exactly one"]
+    return problems
 
-    Prints one line per case; returns 0 if every case behaved, else 1."""
-    failures = 0
-    t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="check-stages-selftest-") as tmp:
-        for number, (description, breaker, expected) in enumerate(SELF_TEST_CASES):
-            root = os.path.join(tmp, f"case{number}")
-            make_fake_repo(root)
-            if breaker:
-                breaker(root)
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--root", root],
-                                  capture_output=True, text=True)
-            output = proc.stdout + proc.stderr
-            problems = [l for l in proc.stderr.splitlines()
-                        if l and not l.startswith(("    ", "check-stages:"))]
-            if expected is None:
-                ok = proc.returncode == 0 and "check-stages: OK (2 stages, " in output
-            else:
-                # Fails, with exactly one problem (the one we caused), that names the file.
-                ok = (proc.returncode == 1 and len(problems) == 1
-                      and all(text in output for text in expected))
-            status = "ok" if ok else "MISBEHAVED"
-            outcome = problems[0] if problems else "passes"
-            print(f"self-test: {status} - {description}: {outcome}")
-            if not ok:
-                failures += 1
-                print("  expected " + (f"{expected}" if expected else "a clean pass") +
-                      ", got exit " + str(proc.returncode) + ":\n    " +
-                      output.strip().replace("\n", "\n    "))
-    elapsed = time.monotonic() - t0
-    print(f"self-test: {len(SELF_TEST_CASES) - failures}/{len(SELF_TEST_CASES)} cases behaved "
-          f"({elapsed:.1f} s)")
-    return 1 if failures else 0
+
+def self_test():
+    """Proves on fake trees that each kind of drift is caught; returns an exit status."""
+    return selftest.run_cases("check-stages", SELF_TEST_CASES, make_fake_repo, check_fake_repo)
 
 
 def main():

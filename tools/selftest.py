@@ -1,7 +1,7 @@
 """The shape of the tools' --self-test: for each case, build a fake repository in a fresh
-temporary directory, break it, run the check, print ok or FAIL (run_cases: check_stages.py, check_editions.py,
-transcripts.py); or run a pure function on a fixed input and compare (run_examples:
-flatten_notes.py).
+temporary directory, break it, run the check, print ok or FAIL (run_cases: check_stages.py,
+check_editions.py, transcripts.py); or run a pure function on a fixed input and compare
+(run_examples: flatten_notes.py).
 
 A check that is never seen to fail may be checking nothing; each case proves one way it fails.
 """

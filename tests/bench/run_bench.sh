@@ -302,9 +302,11 @@ log "fairness: /index.html on one connection while another downloads /4g.bin, 2 
 FAIR_OURS=()
 FAIR_NGINX=()
 # The clients on CPU 1, the servers alone on CPU 0 (as wrk in the pinned rows): unpinned, the
-# downloader and the prober took turns with the server for the same core. One untimed download
-# first puts the whole sparse file in the page cache, so no run pays for filling it.
-timeout 60 taskset -c 1 $TOOL download "$OUR_PORT" /4g.bin 5 >/dev/null
+# downloader and the prober took turns with the server for the same core. The whole file is read
+# first, into the page cache: a page read for the first time cost this VM up to ~2 us (up to 9 s
+# for the 4 GiB), and a 5 s download, the warm-up before, cached only half of it, so the first
+# run of each server waited on the rest (p99 15-28 ms, 2-3 ms once cached).
+cat "$WWW/4g.bin" >/dev/null
 for run in 1 2; do
     FAIR_OURS+=("$(timeout 60 taskset -c 1 $TOOL fairness "$OUR_PORT" /4g.bin /index.html 5)")
     FAIR_NGINX+=("$(timeout 60 taskset -c 1 $TOOL fairness "$NGINX_PORT" /4g.bin /index.html 5)")
@@ -588,7 +590,7 @@ $( [[ -n "$PARENT_BEFORE" ]] && echo "| stage 5 at $BASELINE_REV | $(syscall_sum
 Target (issue 13): while one client downloads a 4 GiB file as fast as it can, small requests on
 another connection of the same worker: p99 <= 10 ms, max <= 50 ms. One worker each (pinned to
 CPU 0, as above), \`taskset -c 1 tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`
-(the clients on CPU 1, after one untimed download has put the file in the page cache): a Python
+(the clients on CPU 1, after the whole file has been read into the page cache): a Python
 client downloads on one connection while another sends \`GET /index.html\` on a keep-alive
 connection every 2 ms; two runs each, interleaved. The downloader is a process of its own, so the two
 clients do not share Python's interpreter lock. We send at most 1 MiB of a file per connection
@@ -764,7 +766,7 @@ $( [[ -n "$PARENT_BEFORE" ]] && echo "| 第 5 章（$BASELINE_REV 时） | $(sys
 目标（issue 13）：一个客户端（client）以最快速度下载一个 4 GiB 的文件时，同一个工作进程上另一个连接的小
 请求：p99 <= 10 ms，最大值 <= 50 ms。两边各 1 个工作进程（和上面一样绑在 CPU 0 上），
 运行 \`taskset -c 1 tests/bench/benchtool.py fairness PORT /4g.bin /index.html 5\`（客户端绑在 CPU 1 上，
-之前先不计时地下载一次，把文件放进页缓存）：一个 Python 客户端在一个连接上下
+之前先把整个文件读进页缓存）：一个 Python 客户端在一个连接上下
 载，另一个每 2 ms 在一个长连接上发一次 \`GET /index.html\`；两边各跑两次，交替进行。下载方是一个单独的进
 程，所以两个客户端不共用 Python 的解释器锁。我们每个连接每轮循环（loop turn）
 最多发送一个文件的 1 MiB；nginx 1.22 最多发送 2 MiB（\`sendfile_max_chunk\` 的默认值）。

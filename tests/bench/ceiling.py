@@ -29,7 +29,8 @@ TEXT = {
         "nginx": "nginx",
         "untraced": "stage 4 before `--trace` existed",
         "off": "Tracing off costs: stage 4 / stage 4 before `--trace` = {ratio:.3f} (median of the "
-               "per-round ratios; 1.000 is no cost; the runs column shows how far one server's runs spread).",
+               "per-round ratios; 1.000 is no cost; the runs column shows how far one server's "
+               "runs spread).",
     },
     "zh": {
         "head": "| 服务器 | req/s（中位数） | 与空响应器之比 | p99 ms（中位数） | 各次运行 | 目标 | 结论 |",

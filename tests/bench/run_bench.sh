@@ -231,8 +231,9 @@ run_case() {
 # 100 and 1000 connections for each file (issue 7). Run time: 15 cases x RUNS x 2 servers x
 # ~3.1 s per wrk run (default 4 x 3 s: ~372 s), plus ~50 s for the build, the server restarts,
 # strace, perf, the fairness runs, the idle connections and the timers: ~420 s. The ceiling before
-# it adds ~140 s (four builds of stage 4, 5 x CEILING_RUNS wrk runs): ~560 s, under issue 7's 10
-# minutes (4 runs a case, not 5, to make room for the ceiling's rounds).
+# it adds ~140 s (four builds of stage 4, 5 x CEILING_RUNS wrk runs): ~560 s estimated, 572 and
+# 606 s measured on a clean clone, at issue 7's 10 minutes (4 runs a case, not 5, to make room for
+# the ceiling's rounds).
 for workers in 1 2; do
     start_ours "$workers"
     start_nginx "$workers"
@@ -301,11 +302,9 @@ fi
 log "fairness: /index.html on one connection while another downloads /4g.bin, 2 x (ours, nginx)"
 FAIR_OURS=()
 FAIR_NGINX=()
-# The clients on CPU 1, the servers alone on CPU 0 (as wrk in the pinned rows): unpinned, the
-# downloader and the prober took turns with the server for the same core. The whole file is read
-# first, into the page cache: a page read for the first time cost this VM up to ~2 us (up to 9 s
-# for the 4 GiB), and a 5 s download, the warm-up before, cached only half of it, so the first
-# run of each server waited on the rest (p99 15-28 ms, 2-3 ms once cached).
+# The clients on CPU 1, the servers alone on CPU 0 (unpinned, they took turns on one core). The
+# whole file goes into the page cache first: a run that reads pages for the first time waits on
+# them (a 5 s download warmed half the file, and the first run of each server missed p99).
 cat "$WWW/4g.bin" >/dev/null
 for run in 1 2; do
     FAIR_OURS+=("$(timeout 60 taskset -c 1 $TOOL fairness "$OUR_PORT" /4g.bin /index.html 5)")
